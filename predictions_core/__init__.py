@@ -1,0 +1,1 @@
+"""Core library of the predictions dashboard: loading, querying, exporting, predicting."""

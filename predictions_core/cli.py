@@ -1,0 +1,61 @@
+"""`predictions` command line (CONTRACT §4). Each sub-command lives beside the code it drives."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from predictions_core.errors import PredictionsError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="predictions", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    predict = commands.add_parser("predict", help="run candidate classifiers over a passages file")
+    predict.add_argument("qid", help="concept id, e.g. Q218")
+    predict.add_argument("--passages", type=Path, required=True, help="JSONL, Parquet or Feather")
+    predict.add_argument("--concept", type=Path, help="concept JSON (default: found in --out)")
+    predict.add_argument(
+        "--classifier",
+        action="append",
+        dest="classifiers",
+        help="classifier kind: keyword, keyword-cased, stemmed, rules (repeatable; default all)",
+    )
+    predict.add_argument("--out", type=Path, help="data dir to write into (default: settings)")
+    predict.add_argument("--save-to-s3", action="store_true", help="upload what was written")
+
+    sync = commands.add_parser("sync", help="sync the predictions bucket into the data dir once")
+    sync.add_argument("--bucket")
+    sync.add_argument("--prefix")
+    sync.add_argument("--data-dir", type=Path)
+
+    demo = commands.add_parser("demo", help="rebuild the bundled demo data in data/demo")
+    demo.add_argument("--out", type=Path, help="where to write (default: data/demo)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "predict":
+            from predictions_core.predict import run_predict_command
+
+            return run_predict_command(args)
+        if args.command == "sync":
+            from predictions_core.s3 import run_sync_command
+
+            return run_sync_command(args)
+        if args.command == "demo":
+            from predictions_core.demo import run_demo_command
+
+            return run_demo_command(args)
+    except PredictionsError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

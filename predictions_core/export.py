@@ -1,0 +1,167 @@
+"""Render a filtered view as JSON, JSONL or CSV (CONTRACT §5).
+
+The rows come from `query`; these functions only serialise them. The streaming functions
+yield `bytes` record batch by record batch, so a download of a million rows never builds one
+big string, and the dashboard's download buttons and the HTTP routes share them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from predictions_core.catalogue import ClassifierEntry, ConceptEntry
+from predictions_core.filters import Filters
+from predictions_core.query import (
+    QueryResult,
+    filtered_metadata_keys,
+    iter_filtered_batches,
+    query_predictions,
+)
+
+EXPORT_FORMATS = ("json", "jsonl", "csv")
+MEDIA_TYPES = {
+    "json": "application/json",
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv; charset=utf-8",
+}
+_CSV_FIXED_COLUMNS = ["id", "text", "labelled_text", "spans", "n_spans"]
+
+
+def download_filename(qid: str, classifier_id: str, fmt: str) -> str:
+    """The attachment name of CONTRACT §5."""
+    return f"{qid}-{classifier_id}-predictions.{fmt}"
+
+
+def passages_from_batch(batch: pa.RecordBatch | pa.Table) -> Iterator[dict[str, Any]]:
+    """Rows as LabelledPassage dicts: id, text, spans (with their labelled text), metadata."""
+    columns = batch.select(["id", "text", "spans", "metadata"]).to_pydict()
+    for passage_id, text, spans, metadata in zip(
+        columns["id"], columns["text"], columns["spans"], columns["metadata"], strict=True
+    ):
+        yield {
+            "id": passage_id,
+            "text": text,
+            "spans": [
+                {**span, "labelled_text": text[span["start_index"] : span["end_index"]]}
+                for span in spans or []
+            ],
+            "metadata": orjson.loads(metadata) if metadata else {},
+        }
+
+
+def query_description(
+    concept: ConceptEntry, classifier: ClassifierEntry, filters: Filters
+) -> dict[str, Any]:
+    """The `query` block of a JSON answer: where these rows came from."""
+    return {
+        "parameters": filters.to_query_params(),
+        "description": filters.describe(),
+        "concept": {
+            "wikibase_id": concept.wikibase_id,
+            "preferred_label": concept.concept.preferred_label,
+            "description": concept.concept.description,
+        },
+        "classifier": classifier.classifier.model_dump(mode="json"),
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def json_page(
+    concept: ConceptEntry, classifier: ClassifierEntry, result: QueryResult, filters: Filters
+) -> dict[str, Any]:
+    """The paged JSON answer of `GET /api/predictions/{qid}/{classifier_id}`."""
+    return {
+        "wikibase_id": concept.wikibase_id,
+        "classifier_id": classifier.id,
+        "total_count": result.total_count,
+        "filtered_count": result.filtered_count,
+        "page": result.page,
+        "page_size": result.page_size,
+        "predictions": list(passages_from_batch(result.rows)),
+        "query": query_description(concept, classifier, filters),
+    }
+
+
+def stream_json(
+    table: pa.Table, concept: ConceptEntry, classifier: ClassifierEntry, filters: Filters
+) -> Iterator[bytes]:
+    """Every filtered row as one JSON document, written piece by piece."""
+    counts = query_predictions(table, filters.model_copy(update={"page": 1, "page_size": 1}))
+    head = {
+        "wikibase_id": concept.wikibase_id,
+        "classifier_id": classifier.id,
+        "total_count": counts.total_count,
+        "filtered_count": counts.filtered_count,
+        "page": 1,
+        "page_size": counts.filtered_count,
+        "query": query_description(concept, classifier, filters),
+    }
+    yield orjson.dumps(head)[:-1] + b', "predictions": ['
+    first = True
+    for batch in iter_filtered_batches(table, filters):
+        pieces = [orjson.dumps(p) for p in passages_from_batch(batch)]
+        if pieces:
+            yield (b"" if first else b",") + b",".join(pieces)
+            first = False
+    yield b"]}"
+
+
+def stream_jsonl(table: pa.Table, filters: Filters) -> Iterator[bytes]:
+    """Every filtered row as one LabelledPassage JSON line."""
+    for batch in iter_filtered_batches(table, filters):
+        lines = [orjson.dumps(p) for p in passages_from_batch(batch)]
+        if lines:
+            yield b"\n".join(lines) + b"\n"
+
+
+def stream_csv(table: pa.Table, filters: Filters) -> Iterator[bytes]:
+    """Every filtered row as CSV: the fixed columns, then one column per metadata key."""
+    metadata_keys = filtered_metadata_keys(table, filters)
+    yield _csv_lines([[*_CSV_FIXED_COLUMNS, *metadata_keys]])
+    for batch in iter_filtered_batches(table, filters):
+        yield _csv_lines(_csv_row(p, metadata_keys) for p in passages_from_batch(batch))
+
+
+def _csv_row(passage: dict[str, Any], metadata_keys: list[str]) -> list[Any]:
+    spans = passage["spans"]
+    metadata = passage["metadata"]
+    return [
+        passage["id"],
+        passage["text"],
+        " | ".join(span["labelled_text"] for span in spans),
+        orjson.dumps([[s["start_index"], s["end_index"]] for s in spans]).decode(),
+        len(spans),
+        *(_csv_cell(metadata.get(key)) for key in metadata_keys),
+    ]
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return value
+
+
+def _csv_lines(rows: Iterable[list[Any]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def render_download(
+    fmt: str, table: pa.Table, concept: ConceptEntry, classifier: ClassifierEntry, filters: Filters
+) -> Iterator[bytes]:
+    """Every filtered row in `fmt` (json, jsonl or csv), as a stream of bytes."""
+    if fmt == "json":
+        return stream_json(table, concept, classifier, filters)
+    if fmt == "jsonl":
+        return stream_jsonl(table, filters)
+    return stream_csv(table, filters)

@@ -1,0 +1,228 @@
+"""`Filters`: the one description of a view, used by the pages, the routes and the downloads.
+
+The same object gives the SQL `WHERE`/`ORDER BY` (`to_sql`), the URL query string
+(`to_query_params`, parsed back by `from_query_params`) and the sentence a person reads
+(`describe`), so the three cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import duckdb
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from predictions_core.errors import InvalidParameterError
+
+SortOrder = Literal["default", "length_asc", "length_desc", "random", "document"]
+SORT_LABELS: dict[str, str] = {
+    "default": "in file order",
+    "length_asc": "shortest first",
+    "length_desc": "longest first",
+    "random": "shuffled",
+    "document": "by document",
+}
+MAX_PAGE_SIZE = 1000
+_LIST_PARAMS = ("region", "corpus")
+_BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+@dataclass(frozen=True)
+class SearchPattern:
+    """A parsed `search` value: substring, or regex (`/re/`, `/re/i`)."""
+
+    pattern: str
+    is_regex: bool
+    case_insensitive: bool
+
+    @classmethod
+    def parse(cls, value: str) -> SearchPattern:
+        if len(value) >= 3 and value.startswith("/") and value.endswith("/i"):
+            return cls(value[1:-2], is_regex=True, case_insensitive=True)
+        if len(value) >= 2 and value.startswith("/") and value.endswith("/"):
+            return cls(value[1:-1], is_regex=True, case_insensitive=False)
+        return cls(value, is_regex=False, case_insensitive=True)
+
+
+class Filters(BaseModel):
+    """Filter, sort and page parameters of CONTRACT §5, validated."""
+
+    search: str | None = None
+    region: list[str] = Field(default_factory=list)
+    corpus: list[str] = Field(default_factory=list)
+    translated: bool | None = None
+    year_min: int | None = Field(None, ge=0, le=9999)
+    year_max: int | None = Field(None, ge=0, le=9999)
+    document_id: str | None = None
+    has_spans: bool | None = None
+    sort: SortOrder = "default"
+    seed: int | None = Field(None, ge=0, le=2**31 - 1)
+    page: int = Field(1, ge=1, le=10_000_000)
+    page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+
+    @field_validator("search", "document_id")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value if value and value.strip() else None
+
+    @field_validator("search")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            parsed = SearchPattern.parse(value)
+            if parsed.is_regex:
+                _check_regex(parsed.pattern)
+        return value
+
+    @property
+    def search_pattern(self) -> SearchPattern | None:
+        return SearchPattern.parse(self.search) if self.search else None
+
+    @classmethod
+    def from_query_params(cls, params: Mapping[str, str | Sequence[str]]) -> Filters:
+        """Parse URL parameters (repeated keys allowed); unknown keys are ignored.
+
+        Raises `InvalidParameterError` naming the first parameter that is wrong.
+        """
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            if name not in params:
+                continue
+            raw = params[name]
+            items = [raw] if isinstance(raw, str) else list(raw)
+            if name in _LIST_PARAMS:
+                values[name] = [item for item in items if item != ""]
+            elif items and items[-1] != "":
+                values[name] = _parse_scalar(name, items[-1])
+        try:
+            filters = cls.model_validate(values)
+        except ValidationError as error:
+            first = error.errors()[0]
+            name = str(first["loc"][0]) if first["loc"] else "parameters"
+            raise InvalidParameterError(name, _friendly(first)) from None
+        if filters.year_min is not None and filters.year_max is not None:
+            if filters.year_min > filters.year_max:
+                raise InvalidParameterError("year_min", "is after year_max")
+        return filters
+
+    def to_query_params(self) -> dict[str, str | list[str]]:
+        """The non-default parameters, as a dashboard URL or an API call carries them."""
+        params: dict[str, str | list[str]] = {}
+        for name, value in self.model_dump(exclude_defaults=True).items():
+            if isinstance(value, list):
+                params[name] = [str(v) for v in value]
+            elif isinstance(value, bool):
+                params[name] = "true" if value else "false"
+            else:
+                params[name] = str(value)
+        return params
+
+    def without_paging(self) -> Filters:
+        return self.model_copy(update={"page": 1, "page_size": 50})
+
+    def describe(self) -> str:
+        """One line a person can read: what this view shows."""
+        parts = []
+        pattern = self.search_pattern
+        if pattern is not None:
+            kind = "matching regex" if pattern.is_regex else "containing"
+            parts.append(f"{kind} “{pattern.pattern}”")
+        if self.region:
+            parts.append("region: " + ", ".join(self.region))
+        if self.corpus:
+            parts.append("corpus: " + ", ".join(self.corpus))
+        if self.translated is not None:
+            parts.append("translated" if self.translated else "not translated")
+        if self.year_min is not None or self.year_max is not None:
+            low, high = self.year_min or "…", self.year_max or "…"
+            parts.append(f"published {low}–{high}")
+        if self.document_id:
+            parts.append(f"document id containing “{self.document_id}”")
+        if self.has_spans is not None:
+            parts.append("with spans" if self.has_spans else "without spans")
+        text = "; ".join(parts) if parts else "all passages"
+        order = SORT_LABELS[self.sort]
+        if self.sort == "random":
+            order += f" (seed {self.seed or 0})"
+        return f"{text} · {order}"
+
+    def to_sql(self) -> tuple[str, str, list[object]]:
+        """`(where, order_by, parameters)` over the columns of a loaded predictions table."""
+        clauses, params = _where_clauses(self)
+        where = " AND ".join(clauses) if clauses else "true"
+        return where, _order_by(self, params), params
+
+
+def _where_clauses(filters: Filters) -> tuple[list[str], list[object]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    pattern = filters.search_pattern
+    if pattern is not None and pattern.is_regex:
+        clauses.append("regexp_matches(text, ?, ?)")
+        params += [pattern.pattern, "i" if pattern.case_insensitive else "c"]
+    elif pattern is not None:
+        # lower() on both sides: ILIKE would treat % and _ in the user's text as wildcards
+        clauses.append("contains(lower(text), ?)")
+        params.append(pattern.pattern.lower())
+    for column, values in (("region", filters.region), ("corpus", filters.corpus)):
+        if values:
+            clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+            params += values
+    if filters.translated is not None:
+        clauses.append("translated = ?")
+        params.append(filters.translated)
+    if filters.year_min is not None:
+        clauses.append("year >= ?")
+        params.append(filters.year_min)
+    if filters.year_max is not None:
+        clauses.append("year <= ?")
+        params.append(filters.year_max)
+    if filters.document_id:
+        clauses.append("contains(lower(document_id), ?)")
+        params.append(filters.document_id.lower())
+    if filters.has_spans is not None:
+        clauses.append("n_spans > 0" if filters.has_spans else "n_spans = 0")
+    return clauses, params
+
+
+def _order_by(filters: Filters, params: list[object]) -> str:
+    if filters.sort == "length_asc":
+        return "text_length ASC, source_line ASC"
+    if filters.sort == "length_desc":
+        return "text_length DESC, source_line ASC"
+    if filters.sort == "document":
+        return "document_id ASC NULLS LAST, source_line ASC"
+    if filters.sort == "random":
+        params.append(filters.seed or 0)
+        return "hash(source_line, ?), source_line"
+    return "source_line ASC"
+
+
+def _parse_scalar(name: str, value: str) -> object:
+    if Filters.model_fields[name].annotation in (bool | None,):
+        word = value.strip().lower()
+        if word not in _BOOL_WORDS:
+            raise InvalidParameterError(name, f"expected true or false, got {value!r}")
+        return _BOOL_WORDS[word]
+    return value
+
+
+def _friendly(error: dict) -> str:
+    message = str(error.get("msg", "invalid value"))
+    value = error.get("input")
+    if isinstance(value, str | int):
+        return f"{message} (got {value!r})"
+    return message
+
+
+@lru_cache(maxsize=512)
+def _check_regex(pattern: str) -> None:
+    """Reject a pattern RE2 cannot compile, with RE2's own reason."""
+    try:
+        duckdb.sql("SELECT regexp_matches('', $1)", params=[pattern]).fetchall()
+    except duckdb.Error as error:
+        reason = str(error).split("\n")[0]
+        raise ValueError(f"invalid regular expression: {reason}") from None

@@ -1,0 +1,117 @@
+"""The process-wide view of a data dir: its catalogue and its loaded predictions.
+
+The dashboard (every session) and the HTTP routes share one `PredictionStore` per data dir,
+so a file is parsed once per process and a changed file is reloaded on the next request:
+each access compares the file's fingerprint (one `stat`) with the one it was loaded at.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from predictions_core.catalogue import Catalogue, ClassifierEntry, scan_catalogue
+from predictions_core.issues import LoadIssue
+from predictions_core.loading import LoadedPredictions, fingerprint, load_predictions_file
+from predictions_core.settings import Settings
+
+
+class PredictionStore:
+    """Catalogue and loaded tables of one data dir, safe to share between threads."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.RLock()
+        self._catalogue: Catalogue | None = None
+        self._catalogue_signature: tuple | None = None
+        self._loaded: dict[Path, tuple[str, LoadedPredictions]] = {}
+        self._file_locks: dict[Path, threading.Lock] = {}
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+    def catalogue(self) -> Catalogue:
+        """The catalogue, rescanned when files were added, removed or replaced."""
+        signature = _layout_signature(self.data_dir)
+        with self._lock:
+            if self._catalogue is None or signature != self._catalogue_signature:
+                self._catalogue = scan_catalogue(self.data_dir)
+                self._catalogue_signature = signature
+            return self._catalogue
+
+    def predictions(self, qid: str, classifier_id: str) -> LoadedPredictions:
+        """The loaded predictions of one classifier (ids validated; 404-style errors raised)."""
+        entry = self.catalogue().classifier(qid, classifier_id)
+        return self.load_entry(entry)
+
+    def load_entry(self, entry: ClassifierEntry) -> LoadedPredictions:
+        path = entry.predictions_path
+        with self._lock:
+            file_lock = self._file_locks.setdefault(path, threading.Lock())
+        # one loader per file: concurrent first requests wait for it instead of parsing twice
+        with file_lock:
+            try:
+                key = fingerprint(path)
+            except OSError:
+                key = "missing"
+            known = self._loaded.get(path)
+            if known is not None and known[0] == key:
+                return known[1]
+            loaded = load_predictions_file(path, self.settings.resolved_cache_dir)
+            self._loaded[path] = (key, loaded)
+            return loaded
+
+    def loaded_issues(self) -> list[LoadIssue]:
+        """Everything skipped so far: unreadable metadata, and bad lines of loaded files."""
+        issues = list(self.catalogue().issues)
+        for _, loaded in list(self._loaded.values()):
+            issues.extend(loaded.issues)
+        return issues
+
+    def forget(self) -> None:
+        """Drop what is in memory (the on-disk caches stay valid)."""
+        with self._lock:
+            self._catalogue = None
+            self._loaded.clear()
+
+
+_stores: dict[tuple[Path, Path], PredictionStore] = {}
+_stores_lock = threading.Lock()
+
+
+def get_store(settings: Settings | None = None) -> PredictionStore:
+    """The process's store for these settings' data dir (created on first use)."""
+    settings = settings or Settings.from_env()
+    key = (settings.data_dir.resolve(), settings.resolved_cache_dir.resolve())
+    with _stores_lock:
+        store = _stores.get(key)
+        if store is None:
+            store = _stores[key] = PredictionStore(settings)
+        return store
+
+
+def _layout_signature(data_dir: Path) -> tuple:
+    """Modification times of the folders and metadata files that make up the catalogue."""
+    entries: list[tuple[str, int]] = []
+    folders = [data_dir, data_dir / "predictions", data_dir / "classifiers", data_dir / "concepts"]
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        entries.append((str(folder), folder.stat().st_mtime_ns))
+        for child in folder.iterdir():
+            if child.name.startswith("Q"):
+                entries.extend(_stat_tree(child))
+    return tuple(entries)
+
+
+def _stat_tree(path: Path) -> list[tuple[str, int]]:
+    try:
+        found = [(str(path), path.stat().st_mtime_ns)]
+        if path.is_dir():
+            for child in path.iterdir():
+                if child.is_dir() or child.suffix == ".json":
+                    found.append((str(child), child.stat().st_mtime_ns))
+    except OSError:
+        return []
+    return found
