@@ -1,0 +1,94 @@
+"""Discovering concepts and classifiers in both layouts (CONTRACT §2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from predictions_core.catalogue import find_concept_ids, scan_catalogue
+from predictions_core.errors import InvalidParameterError, NotFoundError
+from predictions_core.models import Concept
+
+
+def test_both_layouts_side_by_side(both_layouts: Path):
+    catalogue = scan_catalogue(both_layouts)
+    assert sorted(catalogue.concepts) == ["Q218", "Q223"]
+    entry = catalogue.concepts["Q218"].classifiers["6z4pufsm"]
+    # the same classifier in both layouts: the per-classifier one (with negatives) wins
+    assert entry.layout == "per_classifier"
+    assert entry.classifier.name == 'KeywordClassifier("greenhouse gas")'
+    assert catalogue.concepts["Q218"].concept.preferred_label == "greenhouse gas"
+    assert "GHG emissions" in catalogue.concepts["Q218"].concept.alternative_labels
+    assert catalogue.issues == []
+
+
+def test_older_layout_alone(real_fixtures: Path):
+    catalogue = scan_catalogue(real_fixtures / "seed_layout")
+    entry = catalogue.classifier("Q223", "36bhx4mu")
+    assert entry.layout == "older"
+    assert entry.predictions_path.name == "36bhx4mu.jsonl"
+    assert catalogue.concept("Q223").concept.preferred_label == "carbon dioxide"
+
+
+def test_gold_labels_come_from_the_concept_file(real_fixtures: Path, tmp_path: Path):
+    folder = tmp_path / "Q787"
+    folder.mkdir()
+    (folder / "concept.json").write_text((real_fixtures / "concepts_with_gold/Q787.json").read_text())
+    catalogue = scan_catalogue(tmp_path)
+    entry = catalogue.concept("Q787")
+    assert len(entry.gold_passages) == 130
+    assert entry.classifiers == {}  # a concept folder without predictions is still listed
+
+
+def test_missing_metadata_falls_back_to_ids(tmp_path: Path):
+    (tmp_path / "Q42" / "abc123").mkdir(parents=True)
+    (tmp_path / "Q42" / "abc123" / "predictions.jsonl").write_text("")
+    (tmp_path / "predictions" / "Q7").mkdir(parents=True)
+    (tmp_path / "predictions" / "Q7" / "old.v1.jsonl").write_text("")
+    catalogue = scan_catalogue(tmp_path)
+    assert catalogue.concept("Q42").concept.preferred_label == "Q42"
+    assert catalogue.classifier("Q42", "abc123").classifier.name == "abc123"
+    assert catalogue.classifier("Q7", "old.v1").layout == "older"
+
+
+def test_unreadable_metadata_is_reported_and_ids_used(tmp_path: Path):
+    folder = tmp_path / "Q5" / "clf"
+    folder.mkdir(parents=True)
+    (folder / "predictions.jsonl").write_text("")
+    (folder / "classifier.json").write_text("{broken")
+    (tmp_path / "Q5" / "concept.json").write_text(json.dumps({"preferred_label": 5}))
+    catalogue = scan_catalogue(tmp_path)
+    assert catalogue.classifier("Q5", "clf").classifier.name == "clf"
+    assert catalogue.concept("Q5").concept.preferred_label == "Q5"
+    messages = sorted(issue.message for issue in catalogue.issues)
+    assert len(messages) == 2
+    assert any("unreadable metadata" in m for m in messages)
+    assert any("invalid metadata" in m for m in messages)
+
+
+def test_folders_that_are_not_concepts_are_ignored(tmp_path: Path):
+    for name in ["Q12", "Qx", "notes", ".cache", "Q12a"]:
+        (tmp_path / name).mkdir()
+    assert find_concept_ids(tmp_path) == ["Q12"]
+    assert find_concept_ids(tmp_path / "absent") == []
+
+
+def test_lookups_validate_ids(both_layouts: Path):
+    catalogue = scan_catalogue(both_layouts)
+    with pytest.raises(InvalidParameterError):
+        catalogue.concept("../etc")
+    with pytest.raises(NotFoundError):
+        catalogue.concept("Q999")
+    with pytest.raises(InvalidParameterError):
+        catalogue.classifier("Q218", "../../x")
+    with pytest.raises(NotFoundError):
+        catalogue.classifier("Q218", "unknown")
+
+
+def test_concept_labels_deduplicate(real_fixtures: Path):
+    concept = Concept.model_validate_json((real_fixtures / "seed_layout/concepts/Q218.json").read_text())
+    labels = concept.all_labels
+    assert labels[0] == "greenhouse gas"
+    assert len(labels) == len(set(labels))

@@ -1,0 +1,180 @@
+"""Loading predictions files: real fixtures, the cache, and every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pytest
+
+from predictions_core.loading import load_predictions_file
+from predictions_core.models import LabelledPassage
+
+
+def write_lines(path: Path, lines: list[str | bytes]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as sink:
+        for line in lines:
+            sink.write(line if isinstance(line, bytes) else line.encode("utf-8"))
+            sink.write(b"\n")
+    return path
+
+
+def passage(pid: str, text: str, spans=(), **metadata) -> str:
+    return json.dumps(
+        {
+            "id": pid,
+            "text": text,
+            "spans": [
+                {"start_index": s, "end_index": e, "concept_id": "Q1", "labellers": ["k"]}
+                for s, e in spans
+            ],
+            "metadata": metadata,
+        },
+        ensure_ascii=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "relative", ["vibe_layout/Q218/6z4pufsm/predictions.jsonl", "seed_layout/predictions/Q223/36bhx4mu.jsonl"]
+)
+def test_real_files_load_like_pydantic_reads_them(real_fixtures: Path, relative: str, tmp_path):
+    path = real_fixtures / relative
+    expected = [LabelledPassage.model_validate_json(line) for line in path.read_text().splitlines()]
+    loaded = load_predictions_file(path, tmp_path / "cache")
+    assert loaded.issues == []
+    assert loaded.table["id"].to_pylist() == [p.id for p in expected]
+    assert loaded.table["n_spans"].to_pylist() == [len(p.spans) for p in expected]
+    spans = loaded.table["spans"].to_pylist()
+    for row, model in zip(spans, expected, strict=True):
+        assert [(s["start_index"], s["end_index"]) for s in row] == [
+            (s.start_index, s.end_index) for s in model.spans
+        ]
+    documents = loaded.table["document_id"].to_pylist()
+    assert documents == [p.metadata.get("document_id") for p in expected]
+
+
+def test_span_offsets_are_code_points_after_astral_characters(tmp_path):
+    text = "🌍🌱 The méthane budget: methane"
+    start = text.index("methane")
+    path = write_lines(tmp_path / "p.jsonl", [passage("a", text, [(start, start + 7)])])
+    loaded = load_predictions_file(path)
+    span = loaded.table["spans"].to_pylist()[0][0]
+    assert text[span["start_index"] : span["end_index"]] == "methane"
+    assert loaded.table["text_length"].to_pylist() == [len(text)]
+    assert loaded.issues == []
+
+
+def test_bad_lines_are_skipped_and_reported_with_line_numbers(tmp_path):
+    lines: list[str | bytes] = [
+        passage("ok1", "carbon tax"),
+        "{not json",
+        '["a list", "not an object"]',
+        json.dumps({"text": "no id here"}),
+        json.dumps({"id": "no-text"}),
+        b'{"id": "latin1", "text": "caf\xe9", "spans": []}',
+        "",
+        passage("ok2", "methane", [(0, 7)]),
+        json.dumps({"id": "bad-span", "text": "x", "spans": [{"start_index": "0", "end_index": 1}]}),
+    ]
+    path = write_lines(tmp_path / "p.jsonl", lines)
+    loaded = load_predictions_file(path)
+    assert loaded.table["id"].to_pylist() == ["ok1", "ok2"]
+    assert loaded.table["source_line"].to_pylist() == [1, 8]
+    reported = {issue.line: issue.message for issue in loaded.issues}
+    assert sorted(reported) == [2, 3, 4, 5, 6, 9]
+    assert "malformed JSON" in reported[2]
+    assert "not UTF-8" in reported[6]
+    assert "no passage id" in reported[4] and "no passage text" in reported[5]
+    assert all(issue.path == str(path) for issue in loaded.issues)
+
+
+def test_spans_outside_the_text_are_dropped_but_the_passage_kept(tmp_path):
+    lines = [
+        passage("a", "short text", [(0, 5), (3, 99), (-1, 2), (6, 6)]),
+        "",
+        passage("b", "forest", [(0, 6)]),
+        passage("c", "overlapping spans here", [(0, 11), (5, 17), (0, 11)]),
+    ]
+    path = write_lines(tmp_path / "p.jsonl", lines)
+    loaded = load_predictions_file(path)
+    assert loaded.table["id"].to_pylist() == ["a", "b", "c"]
+    # overlapping and duplicate spans are data, kept as they are; highlighting merges them
+    assert loaded.table["n_spans"].to_pylist() == [1, 1, 3]
+    [issue] = loaded.issues
+    assert (issue.line, issue.message) == (1, "3 span(s) outside the text skipped")
+    assert loaded.table["source_line"].to_pylist() == [1, 3, 4]
+
+
+def test_metadata_variants_become_filter_columns(tmp_path):
+    lines = [
+        passage("bool", "t", translated=True, world_bank_region="South Asia"),
+        passage("str", "t", translated="False", **{"document_metadata.corpus_type_name": "UNFCCC"}),
+        passage("ms", "t", **{"document_metadata.publication_ts": "1438214400000.0"}),
+        passage("iso", "t", **{"document_metadata.publication_ts": "2019-06-25T00:00:00Z"}),
+        passage("unknown-date", "t", publication_ts="-2208988800000.0"),
+        json.dumps({"id": "none", "text": "no metadata at all"}),
+        json.dumps({"id": "nested", "text": "t", "metadata": {"document_metadata": {"corpus_type_name": "CCLW"}}}),
+        passage("blank-region", "t", world_bank_region="", translated="maybe"),
+    ]
+    table = load_predictions_file(write_lines(tmp_path / "p.jsonl", lines)).table
+    assert table["translated"].to_pylist() == [True, False, None, None, None, None, None, None]
+    assert table["region"].to_pylist()[0] == "South Asia"
+    assert table["region"].to_pylist()[7] is None
+    assert table["corpus"].to_pylist()[1] == "UNFCCC"
+    assert table["corpus"].to_pylist()[6] == "CCLW"
+    assert table["year"].to_pylist()[2:5] == [2015, 2019, None]
+    assert json.loads(table["metadata"].to_pylist()[5]) == {}
+
+
+def test_a_one_megabyte_passage_loads(tmp_path):
+    text = ("Forests store carbon. " * 50_000)[:1_000_000] + " methane"
+    path = write_lines(tmp_path / "p.jsonl", [passage("big", text, [(len(text) - 7, len(text))])])
+    loaded = load_predictions_file(path)
+    assert loaded.issues == []
+    assert loaded.table["text_length"].to_pylist() == [len(text)]
+
+
+def test_empty_and_missing_files_give_empty_tables_not_errors(tmp_path):
+    empty = write_lines(tmp_path / "empty.jsonl", [])
+    loaded = load_predictions_file(empty)
+    assert loaded.table.num_rows == 0 and loaded.issues == []
+    missing = load_predictions_file(tmp_path / "nope.jsonl")
+    assert missing.table.num_rows == 0
+    assert "unreadable" in missing.issues[0].message
+    assert missing.table.schema == loaded.table.schema
+
+
+def test_cache_is_used_then_rebuilt_when_the_file_changes(tmp_path):
+    cache = tmp_path / "cache"
+    path = write_lines(tmp_path / "p.jsonl", [passage("a", "one"), "oops"])
+    first = load_predictions_file(path, cache)
+    second = load_predictions_file(path, cache)
+    assert (first.from_cache, second.from_cache) == (False, True)
+    assert second.issues == first.issues  # a cached load still reports the skipped line
+    assert second.table.equals(first.table)
+
+    write_lines(path, [passage("a", "one"), passage("b", "two")])
+    os.utime(path, ns=(1, 1))  # a distinct mtime even on coarse-clock file systems
+    third = load_predictions_file(path, cache)
+    assert (third.from_cache, third.table["id"].to_pylist(), third.issues) == (False, ["a", "b"], [])
+    assert len(list(cache.glob("*.arrow"))) == 1  # the stale cache was removed
+
+
+def test_a_damaged_cache_is_rebuilt(tmp_path):
+    cache = tmp_path / "cache"
+    path = write_lines(tmp_path / "p.jsonl", [passage("a", "one")])
+    load_predictions_file(path, cache)
+    [cache_file] = cache.glob("*.arrow")
+    cache_file.write_bytes(b"garbage")
+    again = load_predictions_file(path, cache)
+    assert again.from_cache is False and again.table["id"].to_pylist() == ["a"]
+
+
+def test_passages_join_across_classifiers_by_text(real_fixtures: Path, tmp_path):
+    older = load_predictions_file(real_fixtures / "seed_layout/predictions/Q218/6z4pufsm.jsonl")
+    newer = load_predictions_file(real_fixtures / "vibe_layout/Q218/6z4pufsm/predictions.jsonl")
+    positives = pc.filter(newer.table["passage_key"], pc.greater(newer.table["n_spans"], 0))
+    assert set(older.table["passage_key"].to_pylist()) == set(positives.to_pylist())

@@ -1,0 +1,178 @@
+"""Filters → query: every parameter of CONTRACT §5 against an independent Python computation."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from predictions_core.errors import InvalidParameterError
+from predictions_core.filters import Filters, SearchPattern
+from predictions_core.loading import load_predictions_file
+from predictions_core.query import facet_values, iter_filtered_batches, query_predictions
+
+
+@pytest.fixture(scope="module")
+def gold_as_predictions(tmp_path_factory, real_fixtures: Path):
+    """Q787's 130 gold passages (rich, real metadata) written as a predictions file."""
+    concept = json.loads((real_fixtures / "concepts_with_gold/Q787.json").read_text())
+    path = tmp_path_factory.mktemp("q787") / "predictions.jsonl"
+    with path.open("w") as sink:
+        for item in concept["labelled_passages"]:
+            sink.write(json.dumps(item) + "\n")
+    return concept["labelled_passages"], load_predictions_file(path).table
+
+
+def ids(filters: Filters, table) -> list[str]:
+    everything = filters.model_copy(update={"page_size": 1000})
+    return query_predictions(table, everything).rows["id"].to_pylist()
+
+
+def test_substring_search_is_case_insensitive_and_literal(gold_as_predictions):
+    passages, table = gold_as_predictions
+    for term in ["FOREST", "wood", "100%", "_", "a.b"]:
+        expected = [p["id"] for p in passages if term.lower() in p["text"].lower()]
+        assert ids(Filters(search=term), table) == expected
+
+
+@pytest.mark.parametrize(
+    ("search", "flags"), [("/fores(t|ts)\\b/", 0), ("/FOREST/i", re.I), ("/^The/", 0)]
+)
+def test_regex_search_matches_python_re(gold_as_predictions, search, flags):
+    passages, table = gold_as_predictions
+    pattern = SearchPattern.parse(search).pattern
+    expected = [p["id"] for p in passages if re.search(pattern, p["text"], flags)]
+    assert expected, "the pattern should match something in the real data"
+    assert ids(Filters(search=search), table) == expected
+
+
+def test_metadata_filters(gold_as_predictions):
+    passages, table = gold_as_predictions
+    meta = [p["metadata"] for p in passages]
+    regions = ["Europe & Central Asia", "South Asia"]
+    assert ids(Filters(region=regions), table) == [
+        p["id"] for p, m in zip(passages, meta, strict=True) if m["world_bank_region"] in regions
+    ]
+    assert ids(Filters(translated=True), table) == [
+        p["id"] for p, m in zip(passages, meta, strict=True) if m["translated"] == "True"
+    ]
+    assert ids(Filters(corpus=["UNFCCC"]), table) == [p["id"] for p in passages]
+    assert ids(Filters(corpus=["Nope"]), table) == []
+    needle = "cclw"
+    assert ids(Filters(document_id=needle), table) == [
+        p["id"] for p, m in zip(passages, meta, strict=True) if needle in m["document_id"].lower()
+    ]
+
+
+def test_year_bounds_are_inclusive(gold_as_predictions):
+    _, table = gold_as_predictions
+    facets = facet_values(table)
+    assert facets.year_min is not None and facets.year_min < facets.year_max
+    rows = query_predictions(table, Filters(year_min=2015, year_max=2015, page_size=1000)).rows
+    assert set(rows["year"].to_pylist()) == {2015}
+    later = query_predictions(table, Filters(year_min=2016, page_size=1000)).rows
+    assert min(later["year"].to_pylist()) >= 2016
+
+
+def test_has_spans(gold_as_predictions):
+    passages, table = gold_as_predictions
+    assert ids(Filters(has_spans=False), table) == [p["id"] for p in passages if not p["spans"]]
+    assert len(ids(Filters(has_spans=True), table)) == 128
+
+
+def test_sorts(gold_as_predictions):
+    passages, table = gold_as_predictions
+    by_length = sorted(passages, key=lambda p: len(p["text"]))
+    lengths = [len(p["text"]) for p in by_length]
+    rows = query_predictions(table, Filters(sort="length_asc", page_size=1000)).rows
+    assert rows["text_length"].to_pylist() == lengths
+    rows = query_predictions(table, Filters(sort="length_desc", page_size=1000)).rows
+    assert rows["text_length"].to_pylist() == sorted(lengths, reverse=True)
+    docs = query_predictions(table, Filters(sort="document", page_size=1000)).rows["document_id"]
+    assert docs.to_pylist() == sorted(docs.to_pylist())
+
+
+def test_random_order_is_a_reproducible_shuffle(gold_as_predictions):
+    _, table = gold_as_predictions
+    one = ids(Filters(sort="random", seed=1), table)
+    assert one == ids(Filters(sort="random", seed=1), table)
+    assert one != ids(Filters(sort="random", seed=2), table)
+    assert sorted(one) == sorted(ids(Filters(), table))
+
+
+def test_paging_covers_every_row_once(gold_as_predictions):
+    _, table = gold_as_predictions
+    seen = []
+    for page in range(1, 5):
+        result = query_predictions(table, Filters(page=page, page_size=40, sort="length_desc"))
+        seen += result.rows["id"].to_pylist()
+        assert result.filtered_count == 130 and result.page_count == 4
+    assert seen == ids(Filters(sort="length_desc"), table)
+    last = query_predictions(table, Filters(page=4, page_size=40))
+    assert (last.first_row_number, last.last_row_number) == (121, 130)
+    beyond = query_predictions(table, Filters(page=9, page_size=40))
+    assert beyond.rows.num_rows == 0 and beyond.filtered_count == 130
+
+
+def test_streamed_rows_equal_the_pages(gold_as_predictions):
+    _, table = gold_as_predictions
+    filters = Filters(search="forest", sort="random", seed=7)
+    streamed = [i for b in iter_filtered_batches(table, filters, batch_rows=16) for i in b["id"].to_pylist()]
+    assert streamed == ids(filters, table)
+
+
+def test_facets_count_the_real_metadata(gold_as_predictions):
+    passages, table = gold_as_predictions
+    facets = facet_values(table)
+    expected_regions = {}
+    for p in passages:
+        region = p["metadata"]["world_bank_region"]
+        if region:
+            expected_regions[region] = expected_regions.get(region, 0) + 1
+    assert facets.regions == expected_regions
+    assert facets.corpora == {"UNFCCC": 130}
+    assert facets.translated == {"false": 81, "true": 49}
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"page": "0"}, "page"),
+        ({"page_size": "5000"}, "page_size"),
+        ({"year_min": "abc"}, "year_min"),
+        ({"search": "/(unclosed/"}, "search"),
+        ({"translated": "maybe"}, "translated"),
+        ({"sort": "alphabetical"}, "sort"),
+        ({"has_spans": "2"}, "has_spans"),
+        ({"seed": "-1"}, "seed"),
+        ({"year_min": "2020", "year_max": "2010"}, "year_min"),
+    ],
+)
+def test_bad_parameters_name_themselves(params, parameter):
+    with pytest.raises(InvalidParameterError) as raised:
+        Filters.from_query_params(params)
+    assert raised.value.parameter == parameter
+    assert raised.value.message.startswith(f"{parameter}:")
+
+
+def test_query_params_round_trip():
+    filters = Filters(
+        search="/ghg/i", region=["South Asia", "Europe & Central Asia"], translated=False,
+        year_min=2010, has_spans=True, sort="random", seed=3, page=2,
+    )
+    params = filters.to_query_params()
+    assert Filters.from_query_params(params) == filters
+    assert Filters.from_query_params({**params, "concept": "Q1", "format": "csv"}) == filters
+    assert Filters().to_query_params() == {}
+    assert "containing" in Filters(search="gas").describe()
+    assert "South Asia" in filters.describe() and "seed 3" in filters.describe()
+
+
+def test_regex_is_linear_time_on_a_pathological_pattern(tmp_path):
+    # (a+)+$ is catastrophic for backtracking engines; RE2 answers at once
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps({"id": "x", "text": "a" * 5000 + "!", "spans": []}) + "\n")
+    table = load_predictions_file(path).table
+    assert ids(Filters(search="/(a+)+$/"), table) == []
