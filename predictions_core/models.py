@@ -13,18 +13,22 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-QID_PATTERN = re.compile(r"^Q[0-9]{1,12}$")
-CLASSIFIER_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+QID_PATTERN = re.compile(r"Q[0-9]{1,12}")
+CLASSIFIER_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def is_valid_qid(value: str) -> bool:
     """True for a Wikibase item id such as `Q218`."""
-    return bool(QID_PATTERN.match(value))
+    return isinstance(value, str) and bool(QID_PATTERN.fullmatch(value))
 
 
 def is_valid_classifier_id(value: str) -> bool:
     """True for a classifier id of letters, digits and `._:-` (and not `.` or `..`)."""
-    return bool(CLASSIFIER_ID_PATTERN.match(value)) and value not in {".", ".."}
+    return (
+        isinstance(value, str)
+        and bool(CLASSIFIER_ID_PATTERN.fullmatch(value))
+        and value not in {".", ".."}
+    )
 
 
 class _Open(BaseModel):
@@ -97,9 +101,10 @@ class Concept(_Open):
         return list(seen)
 
     @property
-    def wikibase_url(self) -> str | None:
-        url = getattr(self, "wikibase_url_", None) or (self.model_extra or {}).get("url")
-        return str(url) if url else None
+    def url(self) -> str | None:
+        """The concept's Wikibase page, when the concept file names one (`url` key)."""
+        value = (self.model_extra or {}).get("url")
+        return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
 
 
 class Classifier(_Open):

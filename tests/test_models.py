@@ -1,0 +1,71 @@
+"""The pydantic models read what upstream writes and keep what they don't know."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from predictions_core.models import (
+    Classifier,
+    Concept,
+    LabelledPassage,
+    is_valid_classifier_id,
+    is_valid_qid,
+)
+
+
+def test_upstream_lines_round_trip_with_computed_keys(real_fixtures: Path):
+    path = real_fixtures / "seed_layout/predictions/Q218/6z4pufsm.jsonl"
+    for line in path.read_text().splitlines():
+        original = json.loads(line)
+        passage = LabelledPassage.model_validate(original)
+        dumped = passage.model_dump(mode="json")
+        # span id, labelled_text and the repeated passage text are kept as extras
+        assert dumped["spans"][0]["labelled_text"] == original["spans"][0]["labelled_text"]
+        assert dumped["spans"][0]["id"] == original["spans"][0]["id"]
+        assert dumped["metadata"] == original["metadata"]
+        assert passage.spans_within_text() == passage.spans
+
+
+def test_gold_concept_reads_with_all_its_passages(real_fixtures: Path):
+    concept = Concept.model_validate_json((real_fixtures / "concepts_with_gold/Q787.json").read_text())
+    assert concept.wikibase_id == "Q787" and concept.preferred_label == "forestry sector"
+    assert len(concept.labelled_passages) == 130
+    labellers = {l for p in concept.labelled_passages for s in p.spans for l in s.labellers}
+    assert {"sion", "tabea"} <= labellers
+    assert concept.model_extra["related_concepts"]  # unknown keys kept
+
+
+def test_bad_spans_are_rejected_by_the_model():
+    with pytest.raises(ValidationError):
+        LabelledPassage.model_validate({"id": "a", "text": "x", "spans": [{"start_index": 3, "end_index": 1}]})
+    passage = LabelledPassage.model_validate(
+        {"id": 7, "text": "abc", "spans": [{"start_index": 1, "end_index": 9}], "metadata": None}
+    )
+    assert passage.id == "7" and passage.metadata == {} and passage.spans_within_text() == []
+
+
+def test_fallbacks_and_urls():
+    assert Concept(wikibase_id="Q1").preferred_label == "Q1"
+    assert Classifier(id="abc").name == "abc"
+    assert Classifier(id="abc", date="2025-05-09").date_text == "2025-05-09"
+    assert Concept(wikibase_id="Q1", url="https://example.org/Q1").url == "https://example.org/Q1"
+    assert Concept(wikibase_id="Q1", url="javascript:alert(1)").url is None
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"), [("Q218", True), ("Q", False), ("q218", False), ("Q1/..", False), ("Q１", False), ("Q1\n", False)]
+)
+def test_qid_validation(value, valid):
+    assert is_valid_qid(value) is valid
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [("6z4pufsm", True), ("kw:v1.2-x_y", True), ("..", False), ("a/b", False), ("a%2Fb", False), ("", False), ("abc\n", False)],
+)
+def test_classifier_id_validation(value, valid):
+    assert is_valid_classifier_id(value) is valid
