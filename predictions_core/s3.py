@@ -28,8 +28,10 @@ from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    IncompleteReadError,
     NoCredentialsError,
     ReadTimeoutError,
+    ResponseStreamingError,
 )
 
 from predictions_core.settings import DEFAULT_DATA_DIR, Settings
@@ -89,13 +91,17 @@ def make_s3_client(
     return session.client("s3", config=config)
 
 
-def describe_s3_error(error: BaseException, bucket: str) -> str:
-    """A sentence for the person running the sync, naming the likely cause."""
+def describe_s3_error(error: BaseException, bucket: str, key: str | None = None) -> str:
+    """A sentence for the person running the sync, naming the likely cause.
+
+    `key` is the object concerned, if any: a bare 404 (HEAD has no error body) then means the
+    object is gone, without one the bucket.
+    """
     if isinstance(error, ClientError):
         details = error.response.get("Error", {})
         code = str(details.get("Code", ""))
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if code == "NoSuchBucket":
+        if code == "NoSuchBucket" or (code == "404" and key is None):
             return f"bucket '{bucket}' does not exist (NoSuchBucket)"
         if code in _CREDENTIAL_ERROR_CODES:
             return f"the AWS credentials were rejected ({code}): check AWS_PROFILE or the keys"
@@ -113,6 +119,8 @@ def describe_s3_error(error: BaseException, bucket: str) -> str:
         )
     if isinstance(error, EndpointConnectionError | ConnectTimeoutError):
         return f"could not connect to S3 ({error}): check the network and AWS_ENDPOINT_URL"
+    if isinstance(error, IncompleteReadError | ResponseStreamingError):
+        return f"the download broke off ({error}); the previous file, if any, is kept"
     if isinstance(error, ReadTimeoutError):
         return f"S3 stopped answering ({error})"
     if isinstance(error, BotoCoreError):
@@ -122,10 +130,15 @@ def describe_s3_error(error: BaseException, bucket: str) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def list_objects(client: Any, bucket: str, prefix: str) -> list[ListedObject]:
+def list_objects(
+    client: Any, bucket: str, prefix: str, page_size: int = 1000
+) -> list[ListedObject]:
     """Every object under `prefix`, all pages. Raises botocore errors (the caller reports)."""
     listed: list[ListedObject] = []
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+    pages = client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+    )
+    for page in pages:
         for item in page.get("Contents", []):
             listed.append(ListedObject(item["Key"], int(item["Size"]), str(item["ETag"])))
     return listed
@@ -148,7 +161,7 @@ def download_object(client: Any, bucket: str, key: str, target: Path) -> tuple[i
                 written += len(chunk)
         expected = int(response["ContentLength"])
         if written != expected:
-            raise OSError(f"download broke off after {written} of {expected} bytes")
+            raise IncompleteReadError(actual_bytes=written, expected_bytes=expected)
         os.replace(temp_name, target)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
@@ -189,7 +202,8 @@ def sync_bucket(
     _download_all(client, bucket, wanted, root, manifest, report, max_workers)
     _delete_vanished(bucket, prefix, {obj.key for obj in listed}, root, manifest, report)
     try:
-        manifest.save()
+        if manifest.changed:
+            manifest.save()
     except OSError as error:
         report.error = f"could not write the sync manifest in {root}: {error}"
     for names in (report.downloaded, report.unchanged, report.deleted):
@@ -256,7 +270,7 @@ def _download_all(
                 size, etag = future.result()
                 mtime_ns = target.stat().st_mtime_ns
             except Exception as error:  # one object's failure must not stop the others
-                report.failed.append(KeyProblem(obj.key, describe_s3_error(error, bucket)))
+                report.failed.append(KeyProblem(obj.key, describe_s3_error(error, bucket, obj.key)))
                 continue
             relative = target.relative_to(root).as_posix()
             manifest.put(ManifestEntry(bucket, obj.key, size, etag, relative, mtime_ns))
@@ -364,7 +378,7 @@ def upload_directory(
                     future.result()
                     report.uploaded.append(key)
                 except Exception as error:  # one file's failure must not stop the others
-                    report.failed.append(KeyProblem(key, describe_s3_error(error, bucket)))
+                    report.failed.append(KeyProblem(key, describe_s3_error(error, bucket, key)))
     except (BotoCoreError, ClientError) as error:
         report.error = describe_s3_error(error, bucket)
     report.uploaded.sort()
@@ -379,10 +393,12 @@ def _files_to_publish(
     for directory, folder_names, file_names in os.walk(root):
         here = Path(directory)
         for name in sorted(folder_names):
-            if name.startswith(".") or (here / name) in excluded:
+            folder = here / name
+            if name.startswith(".") or folder in excluded or folder.is_symlink():
                 folder_names.remove(name)  # os.walk then skips it
-                relative = (here / name).relative_to(root).as_posix()
-                report.skipped.append(KeyProblem(f"{relative}/", "hidden or excluded folder"))
+                relative = folder.relative_to(root).as_posix()
+                reason = "hidden, excluded or linked folder (links are not followed)"
+                report.skipped.append(KeyProblem(f"{relative}/", reason))
         for name in sorted(file_names):
             path = here / name
             relative = path.relative_to(root).as_posix()

@@ -84,7 +84,7 @@ class Settings(BaseModel):
             s3_bucket=bucket,
             s3_prefix=environ.get("PREDICTIONS_S3_PREFIX", ""),
             skip_s3_sync=_parse_bool(environ.get("SKIP_S3_SYNC", "false")),
-            sync_interval_s=float(environ.get("PREDICTIONS_SYNC_INTERVAL_S") or 0),
+            sync_interval_s=_parse_seconds(environ.get("PREDICTIONS_SYNC_INTERVAL_S")),
             cache_dir=_optional_path(environ.get("PREDICTIONS_CACHE_DIR")),
             feedback_db=_optional_path(environ.get("PREDICTIONS_FEEDBACK_DB")),
         )
@@ -94,6 +94,20 @@ def _holds_a_concept(data_dir: Path) -> bool:
     from predictions_core.catalogue import find_concept_ids
 
     return bool(find_concept_ids(data_dir))
+
+
+def _parse_seconds(value: str | None) -> float:
+    from predictions_core.errors import InvalidParameterError
+
+    try:
+        seconds = float(value or 0)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also rejects NaN
+        raise InvalidParameterError(
+            "PREDICTIONS_SYNC_INTERVAL_S", f"expected a number of seconds >= 0, got {value!r}"
+        )
+    return seconds
 
 
 def _parse_bool(value: str) -> bool:

@@ -202,6 +202,7 @@ class SyncManifest:
     def __init__(self, data_dir: Path, entries: dict[str, ManifestEntry] | None = None):
         self.data_dir = data_dir
         self.entries: dict[str, ManifestEntry] = entries or {}
+        self.changed = False  # a sync that changed nothing does not rewrite the manifest
 
     @staticmethod
     def uri(bucket: str, key: str) -> str:
@@ -225,9 +226,11 @@ class SyncManifest:
 
     def put(self, entry: ManifestEntry) -> None:
         self.entries[self.uri(entry.bucket, entry.key)] = entry
+        self.changed = True
 
     def forget(self, bucket: str, key: str) -> None:
-        self.entries.pop(self.uri(bucket, key), None)
+        if self.entries.pop(self.uri(bucket, key), None) is not None:
+            self.changed = True
 
     def entries_under(self, bucket: str, prefix: str) -> list[ManifestEntry]:
         """Entries that came from `bucket` under `prefix` (only those may be deleted by it)."""

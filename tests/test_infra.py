@@ -10,14 +10,12 @@ import json
 import re
 import runpy
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 import yaml
-from pulumi.runtime import rpc
 
 # pulumi_aws warns about its own deprecated aliases when it loads its resource modules.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -31,11 +29,21 @@ from predictions_infra.config import (  # noqa: E402
     StackConfig,
     parse_stack_config,
 )
-from predictions_infra.stack import EXPORT_NAMES, build_stack  # noqa: E402
+from predictions_infra.mocks import (  # noqa: E402
+    MOCK_ZONES,
+    Recorded,
+    Synthesis,
+    is_secret,
+    mock_arn,
+    run_program,
+    synthesize,
+    unwrap,
+    use_mocks,
+)
+from predictions_infra.stack import EXPORT_NAMES  # noqa: E402
 
 PROJECT = "predictions-dashboard"
 REGION = "eu-west-1"
-ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
 CERTIFICATE_ARN = "arn:aws:acm:eu-west-1:000000000000:certificate/test"
 PUBLISHER_ARN = "arn:aws:iam::000000000000:role/ci-pipeline"
 OIDC_VALUES = {
@@ -45,7 +53,6 @@ OIDC_VALUES = {
     "oidcTokenEndpoint": "https://login.example.org/token",
     "oidcUserInfoEndpoint": "https://login.example.org/userinfo",
 }
-SECRET_MARKER = object()
 
 T_BUCKET = "aws:s3/bucket:Bucket"
 T_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -56,101 +63,6 @@ T_ROLE = "aws:iam/role:Role"
 T_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 T_TASK_DEF = "aws:ecs/taskDefinition:TaskDefinition"
 T_SERVICE = "aws:ecs/service:Service"
-
-
-@dataclass
-class Recorded:
-    """One resource the program registered."""
-
-    type: str
-    name: str
-    id: str
-    inputs: dict[str, Any]
-
-
-class RecordingMocks(pulumi.runtime.Mocks):
-    """Records each resource; fills the outputs a provider would compute (ARN, URL, ...)."""
-
-    def __init__(self) -> None:
-        self.resources: list[Recorded] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        resource_id = f"{args.name}-id"
-        self.resources.append(Recorded(args.typ, args.name, resource_id, dict(args.inputs)))
-        state = dict(args.inputs)
-        state.setdefault("arn", f"arn:aws:mock:{REGION}::{args.name}")
-        state.setdefault("name", args.name)
-        computed = {
-            T_BUCKET: {"bucket": f"{args.name}-bucket"},
-            "aws:ecr/repository:Repository": {"repositoryUrl": f"registry.mock/{args.name}"},
-            "aws:lb/loadBalancer:LoadBalancer": {"dnsName": f"{args.name}.elb.mock"},
-            "aws:ec2/vpcEndpoint:VpcEndpoint": {"prefixListId": f"pl-{args.name}"},
-        }
-        state.update(computed.get(args.typ, {}))
-        return resource_id, state
-
-    def call(self, args: pulumi.runtime.MockCallArgs):
-        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            return {"names": ZONES, "zoneIds": [f"euw1-az{i}" for i in (1, 2, 3)]}, []
-        raise AssertionError(f"the program made an unexpected invoke: {args.token}")
-
-
-@dataclass
-class Synthesis:
-    """Everything one run of the program registered, plus its resolved outputs."""
-
-    resources: list[Recorded]
-    outputs: dict[str, Any]
-
-    def of_type(self, type_token: str) -> list[Recorded]:
-        return [resource for resource in self.resources if resource.type == type_token]
-
-    def one(self, type_token: str) -> Recorded:
-        found = self.of_type(type_token)
-        assert len(found) == 1, f"expected one {type_token}, found {[r.name for r in found]}"
-        return found[0]
-
-    def named(self, name: str) -> Recorded:
-        return next(resource for resource in self.resources if resource.name == name)
-
-    def by_id(self, resource_id: str) -> Recorded:
-        return next(resource for resource in self.resources if resource.id == resource_id)
-
-
-def _use_mocks() -> RecordingMocks:
-    mocks = RecordingMocks()
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="test", preview=False)
-    return mocks
-
-
-def synthesize(config: StackConfig) -> Synthesis:
-    """Build the stack under fresh mocks and wait for every registration and output."""
-    mocks = _use_mocks()
-    resolved: dict[str, Any] = {}
-
-    @pulumi.runtime.test
-    def run():
-        outputs = build_stack(config)
-        present = {key: value for key, value in vars(outputs).items() if value is not None}
-        return pulumi.Output.all(**present).apply(resolved.update)
-
-    run()
-    return Synthesis(mocks.resources, resolved)
-
-
-def unwrap(value: Any) -> Any:
-    """Replace Pulumi secret envelopes by their values (see `is_secret` to check for them)."""
-    if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return unwrap(value["value"])
-        return {key: unwrap(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [unwrap(item) for item in value]
-    return value
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
 
 
 def policy_statements(policy_json: str) -> list[dict]:
@@ -239,7 +151,7 @@ def test_bucket_blocks_every_kind_of_public_access(plain):
 
 
 def test_bucket_policy_denies_requests_without_tls(plain):
-    bucket_arn = f"arn:aws:mock:{REGION}::{plain.one(T_BUCKET).name}"
+    bucket_arn = mock_arn(plain.one(T_BUCKET).name)
     policy = plain.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"]
     statements = policy_statements(policy)
     denials = [s for s in statements if s["Effect"] == "Deny"]
@@ -273,7 +185,9 @@ def test_task_port_accepts_only_the_alb_security_group(stack, request):
     task_sg = task_security_group(synthesis)
     alb_sg = alb_security_group(synthesis)
     app_port = container_definition(synthesis)["portMappings"][0]["containerPort"]
-    rules = [r.inputs for r in synthesis.of_type(T_INGRESS) if r.inputs["securityGroupId"] == task_sg.id]
+    rules = [
+        r.inputs for r in synthesis.of_type(T_INGRESS) if r.inputs["securityGroupId"] == task_sg.id
+    ]
     assert len(rules) == 1, rules
     (rule,) = rules
     assert rule["referencedSecurityGroupId"] == alb_sg.id
@@ -292,7 +206,11 @@ def test_task_port_accepts_only_the_alb_security_group(stack, request):
 def test_alb_ingress_is_limited_to_the_configured_cidrs(plain, secure):
     def alb_rules(synthesis):
         alb_sg = alb_security_group(synthesis)
-        return [r.inputs for r in synthesis.of_type(T_INGRESS) if r.inputs["securityGroupId"] == alb_sg.id]
+        return [
+            r.inputs
+            for r in synthesis.of_type(T_INGRESS)
+            if r.inputs["securityGroupId"] == alb_sg.id
+        ]
 
     plain_rules = alb_rules(plain)
     assert {(r["cidrIpv4"], r["fromPort"], r["toPort"]) for r in plain_rules} == {
@@ -313,7 +231,7 @@ def test_tasks_run_in_private_subnets_without_public_ips(stack, request):
     subnets = [synthesis.by_id(subnet_id) for subnet_id in network["subnets"]]
     assert len(subnets) == 2
     assert {s.inputs["tags"]["tier"] for s in subnets} == {"private"}
-    assert {s.inputs["availabilityZone"] for s in subnets} == set(ZONES[:2])
+    assert {s.inputs["availabilityZone"] for s in subnets} == set(MOCK_ZONES[:2])
     assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
     # The only default route goes from the public route table to the internet gateway.
     routes = synthesis.of_type("aws:ec2/route:Route")
@@ -342,7 +260,9 @@ def test_private_tasks_reach_s3_ecr_and_logs_through_endpoints(plain):
         if endpoint["vpcEndpointType"] == "Interface":
             assert endpoint["privateDnsEnabled"] is True, name
     task_sg = task_security_group(plain)
-    egress = [r.inputs for r in plain.of_type(T_EGRESS) if r.inputs["securityGroupId"] == task_sg.id]
+    egress = [
+        r.inputs for r in plain.of_type(T_EGRESS) if r.inputs["securityGroupId"] == task_sg.id
+    ]
     assert {(r["fromPort"], r["toPort"]) for r in egress} == {(443, 443)}
     assert all("cidrIpv4" not in r for r in egress), "tasks may only talk to the endpoints"
 
@@ -353,7 +273,7 @@ def test_private_tasks_reach_s3_ecr_and_logs_through_endpoints(plain):
 @pytest.mark.parametrize("stack", ["plain", "secure"])
 def test_task_role_may_only_read_the_bucket(stack, request):
     synthesis: Synthesis = request.getfixturevalue(stack)
-    bucket_arn = f"arn:aws:mock:{REGION}::{synthesis.one(T_BUCKET).name}"
+    bucket_arn = mock_arn(synthesis.one(T_BUCKET).name)
     statements = task_role_policies(synthesis)
     actions = {action for s in statements for action in as_list(s["Action"])}
     assert actions == {"s3:GetObject", "s3:ListBucket"}
@@ -366,7 +286,7 @@ def test_task_role_may_only_read_the_bucket(stack, request):
 
 
 def test_task_role_is_scoped_to_the_configured_prefix(secure):
-    bucket_arn = f"arn:aws:mock:{REGION}::{secure.one(T_BUCKET).name}"
+    bucket_arn = mock_arn(secure.one(T_BUCKET).name)
     statements = {s["Sid"]: s for s in task_role_policies(secure)}
     assert statements["ReadPredictions"]["Resource"] == f"{bucket_arn}/dashboard/v1/*"
     assert statements["ListPredictions"]["Resource"] == bucket_arn
@@ -401,7 +321,11 @@ def test_publisher_role_exists_only_when_principals_are_configured(plain, secure
     role = secure.by_id(publisher_policy.inputs["role"])
     trust = policy_statements(role.inputs["assumeRolePolicy"])
     assert [s["Principal"] for s in trust] == [{"AWS": [PUBLISHER_ARN]}]
-    actions = {a for s in policy_statements(publisher_policy.inputs["policy"]) for a in as_list(s["Action"])}
+    actions = {
+        a
+        for s in policy_statements(publisher_policy.inputs["policy"])
+        for a in as_list(s["Action"])
+    }
     assert actions == {"s3:GetObject", "s3:PutObject", "s3:ListBucket"}
     assert secure.outputs["publisher_role_arn"].endswith(role.name)
 
@@ -432,7 +356,9 @@ def test_without_certificate_port_80_forwards_and_there_is_no_https(plain):
 
 
 def test_with_certificate_https_serves_and_http_redirects(secure):
-    listeners = {listener.inputs["port"]: listener.inputs for listener in secure.of_type(T_LISTENER)}
+    listeners = {
+        listener.inputs["port"]: listener.inputs for listener in secure.of_type(T_LISTENER)
+    }
     assert set(listeners) == {80, 443}
     https = listeners[443]
     assert https["protocol"] == "HTTPS"
@@ -501,14 +427,17 @@ def test_logs_are_kept_for_the_configured_days(plain, secure):
 
 
 def test_container_is_told_where_the_data_is_and_how_often_to_resync(plain, secure):
-    for synthesis, interval, prefix, port in ((plain, "300", "", "8501"), (secure, "120", "dashboard/v1", "8080")):
+    for synthesis, interval, prefix, port in (
+        (plain, "300", "", "8501"),
+        (secure, "120", "dashboard/v1", "8080"),
+    ):
         container = container_definition(synthesis)
         environment = {entry["name"]: entry["value"] for entry in container["environment"]}
         assert environment["PREDICTIONS_S3_BUCKET"] == synthesis.outputs["bucket_name"]
         assert environment["PREDICTIONS_SYNC_INTERVAL_S"] == interval
         assert environment["PREDICTIONS_S3_PREFIX"] == prefix
         assert environment["PORT"] == port
-        assert environment["AWS_REGION"] == REGION
+        assert environment["AWS_DEFAULT_REGION"] == environment["AWS_REGION"] == REGION
         assert container["image"] == f"{synthesis.outputs['ecr_repository_url']}:latest"
         assert container["portMappings"] == [{"containerPort": int(port), "protocol": "tcp"}]
 
@@ -520,7 +449,11 @@ def test_ecr_repository_expires_old_images(secure):
     rules = json.loads(lifecycle["policy"])["rules"]
     selections = {rule["selection"]["tagStatus"]: rule["selection"] for rule in rules}
     assert selections["untagged"]["countType"] == "sinceImagePushed"
-    assert selections["any"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 20}
+    assert selections["any"] == {
+        "tagStatus": "any",
+        "countType": "imageCountMoreThan",
+        "countNumber": 20,
+    }
     assert repository.inputs["imageScanningConfiguration"]["scanOnPush"] is True
 
 
@@ -542,7 +475,11 @@ def test_stack_outputs_name_everything_a_deploy_needs(plain):
         ({"allowedCidrs": "10.0.0.0/8"}, REGION, "allowedCidrs must be a list"),
         ({"allowedCidrs": ["10.0.0.300/8"]}, REGION, "is not a CIDR block"),
         ({"allowedCidrs": ["10.0.0.0/8"]}, None, "aws:region is not set"),
-        ({"allowedCidrs": ["10.0.0.0/8"], "cpu": 1024, "memory": 512}, REGION, "not a Fargate size"),
+        (
+            {"allowedCidrs": ["10.0.0.0/8"], "cpu": 1024, "memory": 512},
+            REGION,
+            "not a Fargate size",
+        ),
         ({"allowedCidrs": ["10.0.0.0/8"], "cpu": 300}, REGION, "cpu must be one of"),
         ({"allowedCidrs": ["10.0.0.0/8"], "minTasks": 3, "maxTasks": 2}, REGION, "minTasks <="),
         ({"allowedCidrs": ["10.0.0.0/8"], "logRetentionDays": 10}, REGION, "logRetentionDays"),
@@ -580,7 +517,9 @@ def test_example_stack_config_is_valid_and_complete():
     example = yaml.safe_load((INFRA_DIR / "Pulumi.dev.yaml.example").read_text())["config"]
     project = yaml.safe_load((INFRA_DIR / "Pulumi.yaml").read_text())["name"]
     assert project == PROJECT
-    values = {key.split(":", 1)[1]: v for key, v in example.items() if key.startswith(f"{project}:")}
+    values = {
+        key.split(":", 1)[1]: v for key, v in example.items() if key.startswith(f"{project}:")
+    }
     assert set(values) <= set(CONFIG_KEYS)
     config = parse_stack_config(values, region=example["aws:region"])
     assert config == plain_config(allowedCidrs=example[f"{project}:allowedCidrs"])
@@ -593,8 +532,24 @@ def test_no_account_ids_are_hard_coded_in_the_program():
             assert not account_id.search(path.read_text()), f"account id in {path}"
 
 
+def run_main_program(config: dict[str, str], monkeypatch, mocks=None) -> Synthesis:
+    """Run infra/__main__.py as `pulumi up` would, with this stack config, under mocks."""
+    mocks = mocks or use_mocks(PROJECT)
+    pulumi.runtime.set_all_config(config, secret_keys=[f"{PROJECT}:oidcClientSecret"])
+    exported: dict[str, Any] = {}
+    monkeypatch.setattr(pulumi, "export", lambda name, value: exported.setdefault(name, value))
+
+    def program() -> dict[str, Any]:
+        runpy.run_path(str(INFRA_DIR / "__main__.py"), run_name="__main__")
+        return exported
+
+    try:
+        return run_program(mocks, program)
+    finally:
+        pulumi.runtime.set_all_config({}, secret_keys=[])
+
+
 def test_main_program_reads_the_stack_config_and_exports_the_outputs(monkeypatch):
-    mocks = _use_mocks()
     config = {
         f"{PROJECT}:allowedCidrs": '["198.51.100.0/24"]',
         f"{PROJECT}:logRetentionDays": "14",
@@ -604,26 +559,27 @@ def test_main_program_reads_the_stack_config_and_exports_the_outputs(monkeypatch
         **{f"{PROJECT}:{key}": value for key, value in OIDC_VALUES.items()},
         "aws:region": REGION,
     }
-    pulumi.runtime.set_all_config(config, secret_keys=[f"{PROJECT}:oidcClientSecret"])
-    exported: dict[str, Any] = {}
-    monkeypatch.setattr(pulumi, "export", lambda name, value: exported.setdefault(name, value))
-    resolved: dict[str, Any] = {}
-
-    @pulumi.runtime.test
-    def run():
-        runpy.run_path(str(INFRA_DIR / "__main__.py"), run_name="__main__")
-        return pulumi.Output.all(**exported).apply(resolved.update)
-
-    try:
-        run()
-    finally:
-        pulumi.runtime.set_all_config({}, secret_keys=[])
-    synthesis = Synthesis(mocks.resources, resolved)
+    synthesis = run_main_program(config, monkeypatch)
     assert synthesis.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 14
     assert synthesis.one("aws:appautoscaling/target:Target").inputs["maxCapacity"] == 3
     cidrs = {r.inputs.get("cidrIpv4") for r in synthesis.of_type(T_INGRESS)} - {None}
     assert cidrs == {"198.51.100.0/24"}
     (https,) = [lst for lst in synthesis.of_type(T_LISTENER) if lst.inputs["port"] == 443]
     assert is_secret(https.inputs["defaultActions"])
-    assert set(resolved) == set(EXPORT_NAMES.values()) - {"publisherRoleArn"}
-    assert resolved["url"] == "https://predictions-alb.elb.mock"
+    assert unwrap(https.inputs["defaultActions"])[0]["authenticateOidc"]["clientSecret"] == (
+        "from-secret-config"
+    )
+    assert set(synthesis.outputs) == set(EXPORT_NAMES.values()) - {"publisherRoleArn"}
+    assert synthesis.outputs["url"] == "https://predictions-alb.elb.mock"
+
+
+def test_main_program_refuses_a_misspelt_key_before_creating_anything(monkeypatch):
+    config = {
+        f"{PROJECT}:allowedCidrs": '["198.51.100.0/24"]',
+        f"{PROJECT}:certificateArm": CERTIFICATE_ARN,
+        "aws:region": REGION,
+    }
+    mocks = use_mocks(PROJECT)
+    with pytest.raises(InfraConfigError, match=r"unknown config keys \['certificateArm'\]"):
+        run_main_program(config, monkeypatch, mocks)
+    assert mocks.resources == []

@@ -19,7 +19,7 @@ import pytest
 
 from predictions_core.background_sync import BackgroundSync, get_background_sync
 from predictions_core.cli import main as cli_main
-from predictions_core.s3 import sync_bucket
+from predictions_core.s3 import list_objects, make_s3_client, sync_bucket
 from predictions_core.settings import REPO_ROOT, Settings
 from predictions_core.sync_state import MANIFEST_NAME
 from tests import s3_server
@@ -57,6 +57,18 @@ def test_first_sync_downloads_every_object_intact(s3, published, tmp_path):
     manifest = json.loads((data_dir / MANIFEST_NAME).read_text())
     assert {entry["key"] for entry in manifest["objects"].values()} == set(published)
     assert not list(data_dir.rglob(".*.part-*"))
+
+
+def test_listing_follows_every_page(s3):
+    for number in range(7):
+        s3.put(f"Q{number}/c/predictions.jsonl", b"x" * number)
+
+    client = make_s3_client(s3.session)
+    listed = list_objects(client, s3.name, "", page_size=2)
+
+    assert [(o.key, o.size) for o in listed] == [(f"Q{n}/c/predictions.jsonl", n) for n in range(7)]
+    assert all(o.etag.startswith('"') for o in listed)
+    assert s3.counter.snapshot() == {"ListObjectsV2": 4}  # 2 + 2 + 2 + 1
 
 
 def test_second_sync_with_nothing_changed_only_lists(s3, published, tmp_path):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from predictions_core.errors import InvalidParameterError
 from predictions_core.settings import DEMO_DATA_DIR, Settings
 
 
@@ -54,6 +57,12 @@ def test_dotenv_file_is_read_but_real_environment_wins(tmp_path, monkeypatch):
     settings = Settings.from_env()
     assert settings.s3_prefix == "from-dotenv" and settings.sync_interval_s == 7
     monkeypatch.delenv("PREDICTIONS_S3_PREFIX", raising=False)
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "nan"])
+def test_a_bad_interval_is_a_clear_error(value):
+    with pytest.raises(InvalidParameterError, match="PREDICTIONS_SYNC_INTERVAL_S"):
+        Settings.from_env({"PREDICTIONS_SYNC_INTERVAL_S": value})
 
 
 def test_every_field_is_described():

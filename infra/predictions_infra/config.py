@@ -132,11 +132,20 @@ def read_pulumi_config(
     }
     values = {key: getters[kind](key) for key, kind in CONFIG_KEYS.items()}
     values = {key: value for key, value in values.items() if value is not None}
+    # A misspelt key would otherwise be ignored silently (e.g. a stack left on plain HTTP).
+    values.update(dict.fromkeys(_unknown_keys(config.name), "?"))
     return parse_stack_config(
         values,
         region=aws_config.get("region"),
         oidc_client_secret=config.get_secret(OIDC_CLIENT_SECRET_KEY),
     )
+
+
+def _unknown_keys(namespace: str) -> set[str]:
+    """Keys set in the stack under `namespace:` that this program does not know."""
+    configured = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    names = {key.split(":", 1)[1] for key in configured if key.startswith(f"{namespace}:")}
+    return names - set(CONFIG_KEYS) - {OIDC_CLIENT_SECRET_KEY}
 
 
 def parse_stack_config(
@@ -287,5 +296,7 @@ def _check_network(config: StackConfig) -> list[str]:
     except ValueError as error:
         problems.append(f"vpcCidr {config.vpc_cidr!r} is not a CIDR block ({error})")
     if config.certificate_arn and not config.certificate_arn.startswith("arn:"):
-        problems.append(f"certificateArn must be an ACM certificate ARN, got {config.certificate_arn}")
+        problems.append(
+            f"certificateArn must be an ACM certificate ARN, got {config.certificate_arn}"
+        )
     return problems

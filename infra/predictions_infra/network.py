@@ -63,7 +63,9 @@ def build_network(config: StackConfig) -> Network:
     )
     for index, subnet_id in enumerate(private_ids):
         aws.ec2.RouteTableAssociation(
-            f"{name}-private-rta-{index}", subnet_id=subnet_id, route_table_id=private_route_table.id
+            f"{name}-private-rta-{index}",
+            subnet_id=subnet_id,
+            route_table_id=private_route_table.id,
         )
     alb_sg, task_sg = _security_groups(config, vpc)
     _endpoints(config, vpc, private_ids, private_route_table, task_sg)
@@ -129,7 +131,9 @@ def _security_groups(
 def _port_rule(resource_name, direction, group, peer_group, port: int) -> None:
     """One TCP port between two security groups (`peer_group` is the source or destination)."""
     rule_type = (
-        aws.vpc.SecurityGroupIngressRule if direction == "ingress" else aws.vpc.SecurityGroupEgressRule
+        aws.vpc.SecurityGroupIngressRule
+        if direction == "ingress"
+        else aws.vpc.SecurityGroupEgressRule
     )
     rule_type(
         resource_name,
