@@ -216,26 +216,36 @@ class StemmedClassifier(ConceptClassifier):
         super().__init__(concept)
         self._stemmer = snowballstemmer.stemmer("english")
         self._stem_of: dict[str, str] = {}
+        # words (as written) whose stem starts a label: a passage without one cannot match
+        self._trigger_words: set[str] = set()
+        self._sequences_by_first_stem: dict[str, list[tuple[str, ...]]] = {}
         self._sequences_by_first_stem = self._index_label_stems()
 
     @property
     def parameters(self) -> dict:
         return {"stemmer": "snowball-english", "case_sensitive": False}
 
-    def _stem_words(self, words: Iterable[str]) -> None:
-        unseen = [word for word in set(words) if word not in self._stem_of]
-        if unseen:
-            stems = self._stemmer.stemWords([word.lower() for word in unseen])
-            self._stem_of.update(zip(unseen, stems, strict=True))
+    def _stem_words(self, words: set[str]) -> None:
+        unseen = [word for word in words if word not in self._stem_of]
+        if not unseen:
+            return
+        stems = self._stemmer.stemWords([word.lower() for word in unseen])
+        self._stem_of.update(zip(unseen, stems, strict=True))
+        first_stems = self._sequences_by_first_stem
+        self._trigger_words.update(
+            w for w, s in zip(unseen, stems, strict=True) if s in first_stems
+        )
 
     def _index_label_stems(self) -> dict[str, list[tuple[str, ...]]]:
         label_tokens = [_WORD_TOKEN.findall(label) for label in self.labels]
-        self._stem_words(token for tokens in label_tokens for token in tokens)
+        self._stem_words({token for tokens in label_tokens for token in tokens})
         index: dict[str, set[tuple[str, ...]]] = {}
         for tokens in label_tokens:
             if tokens:
                 stems = tuple(self._stem_of[token] for token in tokens)
                 index.setdefault(stems[0], set()).add(stems)
+        # label words were stemmed before the index existed: they may be triggers too
+        self._trigger_words.update(w for w, s in self._stem_of.items() if s in index)
         return {
             first: sorted(sequences, key=lambda s: (-len(s), s))
             for first, sequences in index.items()
@@ -243,42 +253,43 @@ class StemmedClassifier(ConceptClassifier):
 
     def predict_spans(self, texts: Sequence[str]) -> list[list[SpanOffsets]]:
         words_per_text = [_WORD_TOKEN.findall(text) for text in texts]
-        self._stem_words(word for words in words_per_text for word in words)
-        first_stems = self._sequences_by_first_stem.keys()
+        self._stem_words(set().union(*words_per_text))
+        triggers = self._trigger_words
         results: list[list[SpanOffsets]] = []
         for text, words in zip(texts, words_per_text, strict=True):
-            stems = [self._stem_of[word] for word in words]
-            # most passages hold no first stem of any label: skip them before finding offsets
-            if first_stems.isdisjoint(stems):
+            # a set test in C rules out most passages before any per-token Python work
+            if triggers.isdisjoint(words):
                 results.append([])
             else:
-                results.append(self._match_stems(text, stems))
+                results.append(self._match_stems(text, [self._stem_of[w] for w in words]))
         return results
 
     def _match_stems(self, text: str, stems: list[str]) -> list[SpanOffsets]:
-        offsets = [match.span() for match in _WORD_TOKEN.finditer(text)]
         spans: list[SpanOffsets] = []
+        offsets: list[SpanOffsets] | None = None  # found only once some label's stems match
         position = 0
         while position < len(stems):
-            length = self._longest_match_at(text, stems, offsets, position)
-            if length:
+            length = 0
+            for sequence in self._sequences_by_first_stem.get(stems[position], ()):
+                end = position + len(sequence)
+                if tuple(stems[position:end]) != sequence:
+                    continue
+                if offsets is None:
+                    offsets = [match.span() for match in _WORD_TOKEN.finditer(text)]
+                if _joined_by_gaps(text, offsets, position, end):
+                    length = len(sequence)
+                    break
+            if length and offsets is not None:
                 spans.append((offsets[position][0], offsets[position + length - 1][1]))
-                position += length
-            else:
-                position += 1
+            position += length or 1
         return spans
 
-    def _longest_match_at(
-        self, text: str, stems: list[str], offsets: list[SpanOffsets], position: int
-    ) -> int:
-        for sequence in self._sequences_by_first_stem.get(stems[position], ()):
-            end = position + len(sequence)
-            if tuple(stems[position:end]) == sequence and all(
-                _TOKEN_GAP.fullmatch(text, offsets[i][1], offsets[i + 1][0])
-                for i in range(position, end - 1)
-            ):
-                return len(sequence)
-        return 0
+
+def _joined_by_gaps(text: str, offsets: list[SpanOffsets], first: int, end: int) -> bool:
+    """True when tokens first..end-1 are separated only by whitespace or hyphens."""
+    return all(
+        _TOKEN_GAP.fullmatch(text, offsets[i][1], offsets[i + 1][0]) for i in range(first, end - 1)
+    )
 
 
 CLASSIFIER_TYPES: dict[str, type[ConceptClassifier]] = {
