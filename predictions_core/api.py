@@ -1,16 +1,231 @@
-"""HTTP routes (CONTRACT §5) — placeholder until the routes land."""
+"""HTTP routes of CONTRACT §5, mounted at `/api` on the dashboard's own server.
 
+The datasette model: a request's raw query string becomes one `Filters` through the same
+parser the dashboard's URL goes through, `query` computes the rows, and each output format is
+a thin renderer from `export` (the dashboard's download buttons call the same renderers), so
+a Browse URL's query string on the API gives the same rows in the same order.
+
+Paths here are relative to the mount (`/health` is served as `/api/health`). No `root_path`
+is set on the app: the `Mount` supplies it, which keeps `/api/docs` and `/api/openapi.json`
+right even when Streamlit itself runs under a base URL path.
+
+Handlers are plain `def`s: loading and querying block, so Starlette runs them in its thread
+pool. The store is resolved per request (`current_store`, a dependency tests may override),
+never when the cached app is created.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
 from functools import cache
+from types import ModuleType
+from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import Response
+
+from predictions_core import export
+from predictions_core.api_params import (
+    FEEDBACK_FORMATS,
+    OPENAPI_EVALUATION_PARAMETERS,
+    OPENAPI_FEEDBACK_PARAMETERS,
+    OPENAPI_PREDICTIONS_PARAMETERS,
+    parse_choice,
+    parse_flag,
+    query_lists,
+)
+from predictions_core.api_responses import (
+    error_response,
+    install_error_handlers,
+    json_response,
+    streamed_response,
+)
+from predictions_core.catalogue import ClassifierEntry, ConceptEntry
+from predictions_core.filters import Filters
+from predictions_core.query import query_predictions
+from predictions_core.settings import Settings
+from predictions_core.store import PredictionStore, get_store
+
+API_VERSION = "1"
+NOT_AVAILABLE = "not available yet"
+
+
+def current_store() -> PredictionStore:
+    """The store of the data dir the environment names now (read on every request)."""
+    return get_store(Settings.from_env())
+
+
+Store = Annotated[PredictionStore, Depends(current_store)]
 
 
 @cache
 def create_api() -> FastAPI:
-    api = FastAPI()
-
-    @api.get("/health")
-    def health():
-        return {"status": "ok"}
-
+    """The FastAPI app of CONTRACT §5 (one per process; `app.py` mounts it at `/api`)."""
+    api = FastAPI(
+        title="Predictions API",
+        version=API_VERSION,
+        summary="Concept classifier predictions: the JSON/CSV side of every dashboard view.",
+        # a trailing-slash redirect would rebuild the URL from the *decoded* path (a `%2F`
+        # in an id becomes a real `/`): one exact path per route, anything else a 404
+        redirect_slashes=False,
+    )
+    install_error_handlers(api)
+    api.get("/health", summary="Liveness, concept count and the last S3 sync")(health)
+    api.get("/concepts", summary="Every concept with its classifiers")(list_concepts)
+    api.get("/concepts/{qid}", summary="One concept with its classifiers")(get_concept)
+    api.get(
+        "/predictions/{qid}/{classifier_id}",
+        summary="Filtered, sorted predictions as paged JSON, or every row as JSONL/CSV",
+        openapi_extra={"parameters": OPENAPI_PREDICTIONS_PARAMETERS},
+    )(get_predictions)
+    api.get(
+        "/evaluation/{qid}",
+        summary="Each classifier against the gold labels (404 when the concept has none)",
+        openapi_extra={"parameters": OPENAPI_EVALUATION_PARAMETERS},
+    )(get_evaluation)
+    api.get(
+        "/feedback/{qid}/{classifier_id}",
+        summary="Reviewers' judgements recorded in the dashboard",
+        openapi_extra={"parameters": OPENAPI_FEEDBACK_PARAMETERS},
+    )(get_feedback)
     return api
+
+
+def health(store: Store) -> Response:
+    """`{"status": "ok", "concepts": N, "last_sync": ...}` plus where the data comes from."""
+    catalogue = store.catalogue()
+    sync = _background_sync()
+    status = getattr(sync, "status", None)
+    return json_response(
+        {
+            "status": "ok",
+            "concepts": len(catalogue.concepts),
+            "last_sync": status() if callable(status) else None,
+            "sync_error": getattr(sync, "last_error", None),
+            "sync_enabled": store.settings.sync_enabled,
+            "data_dir": str(store.data_dir),
+            "data_dir_is_demo": store.settings.data_dir_is_demo,
+            "issues": len(store.loaded_issues()),
+        }
+    )
+
+
+def list_concepts(store: Store) -> Response:
+    """Every concept with its classifiers (the first call loads every predictions file)."""
+    concepts = store.catalogue().concepts.values()
+    return json_response([_concept_summary(store, concept) for concept in concepts])
+
+
+def get_concept(qid: str, store: Store) -> Response:
+    """One concept: labels, description, definition, gold label count and classifiers."""
+    concept = store.catalogue().concept(qid)
+    return json_response(
+        {
+            **_concept_summary(store, concept),
+            "alternative_labels": concept.concept.alternative_labels,
+            "negative_labels": concept.concept.negative_labels,
+            "definition": concept.concept.definition,
+            "n_gold": len(concept.gold_passages),
+        }
+    )
+
+
+def get_predictions(qid: str, classifier_id: str, request: Request, store: Store) -> Response:
+    """Filtered predictions: paged JSON (default), or every row as JSON/JSONL/CSV streamed.
+
+    The parameters are read from the raw query string by `Filters.from_query_params`, the
+    dashboard's parser, so unknown keys (a Browse URL's `concept=`, `classifier=`) are ignored.
+    """
+    catalogue = store.catalogue()
+    classifier = catalogue.classifier(qid, classifier_id)
+    concept = catalogue.concept(qid)
+    params = query_lists(request)
+    fmt = parse_choice(params, "format", export.EXPORT_FORMATS, default="json")
+    download = parse_flag(params, "download")
+    filters = Filters.from_query_params(params)
+    table = store.load_entry(classifier).table
+    if fmt == "json" and not download:
+        result = query_predictions(table, filters)
+        return json_response(export.json_page(concept, classifier, result, filters))
+    chunks = export.render_download(fmt, table, concept, classifier, filters)
+    name = export.download_filename(qid, classifier_id, fmt) if download else None
+    return streamed_response(chunks, export.MEDIA_TYPES[fmt], name)
+
+
+def get_evaluation(qid: str, request: Request, store: Store) -> Response:
+    """Precision, recall and F1 of each classifier against the concept's gold labels."""
+    store.catalogue().concept(qid)  # a malformed or unknown id answers before anything runs
+    evaluation = _optional_module("predictions_core.evaluation")
+    evaluate_concept = getattr(evaluation, "evaluate_concept", None)
+    if evaluate_concept is None:
+        return error_response(501, NOT_AVAILABLE)
+    sources = getattr(evaluation, "GOLD_SOURCES", ("auto",))
+    gold_source = parse_choice(query_lists(request), "gold_source", sources, default="auto")
+    return json_response(evaluate_concept(store, qid, gold_source=gold_source))
+
+
+def get_feedback(qid: str, classifier_id: str, request: Request, store: Store) -> Response:
+    """Reviewers' judgements: JSON (default) or JSONL LabelledPassages (`format=jsonl`)."""
+    store.catalogue().classifier(qid, classifier_id)
+    params = query_lists(request)
+    fmt = parse_choice(params, "format", FEEDBACK_FORMATS, default="json")
+    download = parse_flag(params, "download")
+    feedback_store_class = getattr(
+        _optional_module("predictions_core.feedback"), "FeedbackStore", None
+    )
+    if feedback_store_class is None:
+        return error_response(501, NOT_AVAILABLE)
+    # reading never creates the database: no file simply means no judgements yet
+    feedback = feedback_store_class(store.settings.resolved_feedback_db)
+    name = f"{qid}-{classifier_id}-feedback.{fmt}" if download else None
+    if fmt == "jsonl":
+        chunks = iter(feedback.export_jsonl(qid, classifier_id))
+        return streamed_response(chunks, export.MEDIA_TYPES["jsonl"], name)
+    judgements = feedback.list_judgements(qid, classifier_id)
+    body = {"wikibase_id": qid, "classifier_id": classifier_id, "judgements": judgements}
+    response = json_response(body)
+    if name is not None:
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _concept_summary(store: PredictionStore, concept: ConceptEntry) -> dict[str, Any]:
+    return {
+        "wikibase_id": concept.wikibase_id,
+        "preferred_label": concept.concept.preferred_label,
+        "description": concept.concept.description,
+        "classifiers": [
+            _classifier_summary(store, entry) for entry in concept.classifiers.values()
+        ],
+    }
+
+
+def _classifier_summary(store: PredictionStore, entry: ClassifierEntry) -> dict[str, Any]:
+    loaded = store.load_entry(entry)
+    return {
+        "id": entry.id,
+        "name": entry.classifier.name,
+        "date": entry.classifier.date_text or None,
+        "n_predictions": loaded.n_positives,
+        "n_passages": loaded.n_passages,
+    }
+
+
+def _optional_module(module_name: str) -> ModuleType | None:
+    """The module when it exists, else None (a module another engineer is still writing).
+
+    A module that exists but fails to import is a bug and raises (a 500), not a 501.
+    """
+    if importlib.util.find_spec(module_name) is None:
+        return None
+    return importlib.import_module(module_name)
+
+
+def _background_sync() -> Any:
+    """The process's background S3 sync, or None where that module is not there."""
+    for module_name in ("predictions_core.background_sync", "predictions_core.sync_state"):
+        getter = getattr(_optional_module(module_name), "get_background_sync", None)
+        if getter is not None:
+            return getter()
+    return None

@@ -1,6 +1,6 @@
 """`Filters`: the one description of a view, used by the pages, the routes and the downloads.
 
-The same object gives the SQL `WHERE`/`ORDER BY` (`to_sql`), the URL query string
+The same object gives the SQL `WHERE` (`where_sql`), the URL query string
 (`to_query_params`, parsed back by `from_query_params`) and the sentence a person reads
 (`describe`), so the three cannot drift apart.
 """
@@ -27,6 +27,7 @@ SORT_LABELS: dict[str, str] = {
 }
 MAX_PAGE_SIZE = 1000
 _LIST_PARAMS = ("region", "corpus")
+_RE2_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
@@ -103,9 +104,9 @@ class Filters(BaseModel):
             first = error.errors()[0]
             name = str(first["loc"][0]) if first["loc"] else "parameters"
             raise InvalidParameterError(name, _friendly(first)) from None
-        if filters.year_min is not None and filters.year_max is not None:
-            if filters.year_min > filters.year_max:
-                raise InvalidParameterError("year_min", "is after year_max")
+        low, high = filters.year_min, filters.year_max
+        if low is not None and high is not None and low > high:
+            raise InvalidParameterError("year_min", "is after year_max")
         return filters
 
     def to_query_params(self) -> dict[str, str | list[str]]:
@@ -149,11 +150,13 @@ class Filters(BaseModel):
             order += f" (seed {self.seed or 0})"
         return f"{text} · {order}"
 
-    def to_sql(self) -> tuple[str, str, list[object]]:
-        """`(where, order_by, parameters)` over the columns of a loaded predictions table."""
+    def where_sql(self) -> tuple[str, list[object]]:
+        """`(where, parameters)` over the columns of a loaded predictions table.
+
+        Sorting and paging are done on the matching row positions (see `query`).
+        """
         clauses, params = _where_clauses(self)
-        where = " AND ".join(clauses) if clauses else "true"
-        return where, _order_by(self, params), params
+        return (" AND ".join(clauses) if clauses else "true"), params
 
 
 def _where_clauses(filters: Filters) -> tuple[list[str], list[object]]:
@@ -164,9 +167,10 @@ def _where_clauses(filters: Filters) -> tuple[list[str], list[object]]:
         clauses.append("regexp_matches(text, ?, ?)")
         params += [pattern.pattern, "i" if pattern.case_insensitive else "c"]
     elif pattern is not None:
-        # lower() on both sides: ILIKE would treat % and _ in the user's text as wildcards
-        clauses.append("contains(lower(text), ?)")
-        params.append(pattern.pattern.lower())
+        # a case-insensitive RE2 search for the escaped literal: 5x cheaper than
+        # contains(lower(text), ...), which copies every text to lower-case first
+        clauses.append("regexp_matches(text, ?, 'i')")
+        params.append(re2_literal(pattern.pattern))
     for column, values in (("region", filters.region), ("corpus", filters.corpus)):
         if values:
             clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
@@ -188,17 +192,9 @@ def _where_clauses(filters: Filters) -> tuple[list[str], list[object]]:
     return clauses, params
 
 
-def _order_by(filters: Filters, params: list[object]) -> str:
-    if filters.sort == "length_asc":
-        return "text_length ASC, source_line ASC"
-    if filters.sort == "length_desc":
-        return "text_length DESC, source_line ASC"
-    if filters.sort == "document":
-        return "document_id ASC NULLS LAST, source_line ASC"
-    if filters.sort == "random":
-        params.append(filters.seed or 0)
-        return "hash(source_line, ?), source_line"
-    return "source_line ASC"
+def re2_literal(text: str) -> str:
+    """`text` as an RE2 pattern that matches exactly that text (punctuation escaped)."""
+    return "".join("\\" + char if char in _RE2_PUNCTUATION else char for char in text)
 
 
 def _parse_scalar(name: str, value: str) -> object:
@@ -221,8 +217,13 @@ def _friendly(error: dict) -> str:
 @lru_cache(maxsize=512)
 def _check_regex(pattern: str) -> None:
     """Reject a pattern RE2 cannot compile, with RE2's own reason."""
+    # a cursor per check: `duckdb.sql` shares one connection, which refuses a second thread
+    # ("connection is busy"), so concurrent requests saw valid patterns rejected
+    cursor = duckdb.cursor()
     try:
-        duckdb.sql("SELECT regexp_matches('', $1)", params=[pattern]).fetchall()
+        cursor.execute("SELECT regexp_matches('', $1)", [pattern]).fetchall()
     except duckdb.Error as error:
         reason = str(error).split("\n")[0]
         raise ValueError(f"invalid regular expression: {reason}") from None
+    finally:
+        cursor.close()

@@ -8,11 +8,14 @@ same rows in the same order everywhere. Queries run in DuckDB over the in-memory
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from predictions_core.filters import Filters
 
@@ -64,49 +67,146 @@ class Facets:
 
 
 def query_predictions(table: pa.Table, filters: Filters) -> QueryResult:
-    """Count, filter, sort and page `table` as `filters` say."""
-    where, order_by, params = filters.to_sql()
+    """Count, filter, sort and page `table` as `filters` say.
+
+    One scan finds the positions of the filtered rows in the requested order (only the sort
+    keys travel through the sort); the page's rows are then taken from the Arrow table, so
+    texts are never copied for rows that are not shown.
+    """
+    positions = filtered_positions(table, filters)
     offset = (filters.page - 1) * filters.page_size
-    cursor = _cursor()
-    try:
-        cursor.register("passages", table)
-        filtered = cursor.sql(
-            f"SELECT count(*) FROM passages WHERE {where}",
-            params=_where_params(filters, params),
-        ).fetchall()[0][0]
-        rows = cursor.sql(
-            f"SELECT * FROM passages WHERE {where} ORDER BY {order_by} LIMIT ? OFFSET ?",
-            params=[*params, filters.page_size, offset],
-        ).to_arrow_table()
-    finally:
-        cursor.close()
-    return QueryResult(table.num_rows, int(filtered), filters.page, filters.page_size, rows)
+    page_positions = positions[offset : offset + filters.page_size]
+    rows = pa.Table.from_batches(
+        list(_take_in_batches(table, page_positions, filters.page_size)), schema=table.schema
+    )
+    return QueryResult(table.num_rows, len(positions), filters.page, filters.page_size, rows)
 
 
 def iter_filtered_batches(
     table: pa.Table, filters: Filters, batch_rows: int = STREAM_BATCH_ROWS
 ) -> Iterator[pa.RecordBatch]:
-    """Every filtered row (page and page size ignored), sorted, in record batches."""
-    where, order_by, params = filters.to_sql()
+    """Every filtered row (page and page size ignored), sorted, in record batches.
+
+    Memory stays flat whatever the size of `table`: only the row positions are sorted, and
+    the rows are taken batch by batch as the consumer asks for them.
+    """
+    yield from _take_in_batches(table, filtered_positions(table, filters), batch_rows)
+
+
+def filtered_positions(table: pa.Table, filters: Filters) -> np.ndarray:
+    """The positions (0-based) in `table` of the filtered rows, in the requested order."""
+    return _order_positions(table, _matching_positions(table, filters), filters)
+
+
+# id(table) -> {filter key -> positions}; an entry leaves with its table (weakref.finalize),
+# so a later table that happens to get the same id never sees another table's matches
+_matches_cache: dict[int, dict[tuple, np.ndarray]] = {}
+_MATCHES_PER_TABLE = 16
+
+
+def _matching_positions(table: pa.Table, filters: Filters) -> np.ndarray:
+    """Positions of the rows that pass the filters, in file order, cached per table.
+
+    Paging, re-sorting and every rerun of a page ask again for the same rows: the scan over
+    the texts is done once per filter state (a few per table are kept, newest last).
+    """
+    where, params = filters.where_sql()
+    if where == "true":
+        return np.arange(table.num_rows, dtype=np.int64)
+    key = (where, repr(params))
+    with _database_lock:
+        known = _matches_for(table)
+        if key in known:
+            known[key] = known.pop(key)  # most recently used goes last
+            return known[key]
+    positions = pa.array(np.arange(table.num_rows, dtype=np.int64))
     cursor = _cursor()
     try:
-        cursor.register("passages", table)
-        reader = cursor.sql(
-            f"SELECT * FROM passages WHERE {where} ORDER BY {order_by}", params=params
-        ).to_arrow_reader(batch_rows)
-        yield from reader
+        cursor.register("passages", table.append_column("row_position", positions))
+        sql = f"SELECT row_position FROM passages WHERE {where} ORDER BY row_position"
+        found = cursor.sql(sql, params=params).fetchnumpy()["row_position"].astype(np.int64)
     finally:
         cursor.close()
+    found.flags.writeable = False
+    with _database_lock:
+        known = _matches_for(table)
+        known[key] = found
+        while len(known) > _MATCHES_PER_TABLE:
+            known.pop(next(iter(known)))
+    return found
+
+
+def _matches_for(table: pa.Table) -> dict[tuple, np.ndarray]:
+    table_id = id(table)
+    if table_id not in _matches_cache:
+        _matches_cache[table_id] = {}
+        weakref.finalize(table, _matches_cache.pop, table_id, None)
+    return _matches_cache[table_id]
+
+
+def _order_positions(table: pa.Table, positions: np.ndarray, filters: Filters) -> np.ndarray:
+    """`positions` in the order `filters.sort` asks for; ties keep file order (stable sorts)."""
+    if filters.sort == "default" or not len(positions):
+        return positions
+    if filters.sort == "random":
+        keys = shuffle_keys(table["source_line"].take(positions), filters.seed or 0)
+        return positions[np.argsort(keys, kind="stable")]
+    if filters.sort == "document":
+        documents = table["document_id"].take(positions)
+        order = pc.sort_indices(documents, sort_keys=[("document_id", "ascending", "at_end")])
+        return positions[order.to_numpy()]
+    lengths = table["text_length"].take(positions).to_numpy()
+    if filters.sort == "length_desc":
+        lengths = -lengths.astype(np.int64)
+    return positions[np.argsort(lengths, kind="stable")]
+
+
+def shuffle_keys(source_lines: pa.ChunkedArray | pa.Array, seed: int) -> np.ndarray:
+    """A seeded pseudo-random key per row (splitmix64 of its line number).
+
+    Written out here rather than taken from DuckDB's `hash`, so a shuffled URL shows the
+    same order after any library upgrade.
+    """
+    with np.errstate(over="ignore"):
+        x = source_lines.to_numpy().astype(np.uint64) + np.uint64(seed) * np.uint64(
+            0x9E3779B97F4A7C15
+        )
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def _take_in_batches(
+    table: pa.Table, positions: np.ndarray, batch_rows: int
+) -> Iterator[pa.RecordBatch]:
+    """The rows at `positions`, in that order, `batch_rows` at a time."""
+    if not len(positions):
+        return
+    # per record batch: `Table.take` would first concatenate each column's chunks (a copy)
+    batches = table.to_batches()
+    offsets = np.cumsum([0, *(batch.num_rows for batch in batches)])
+    for start in range(0, len(positions), batch_rows):
+        wanted = np.asarray(positions[start : start + batch_rows])
+        batch_of = np.searchsorted(offsets, wanted, side="right") - 1
+        pieces, order = [], []
+        for index in np.unique(batch_of):
+            rows = np.flatnonzero(batch_of == index)
+            pieces.append(batches[index].take(pa.array(wanted[rows] - offsets[index])))
+            order.append(rows)
+        taken = pa.Table.from_batches(pieces).combine_chunks()
+        back = np.empty(len(wanted), dtype=np.int64)
+        back[np.concatenate(order)] = np.arange(len(wanted))
+        yield from taken.take(pa.array(back)).to_batches()
 
 
 def filtered_metadata_keys(table: pa.Table, filters: Filters) -> list[str]:
     """The metadata keys present in the filtered rows, sorted (the CSV's last columns)."""
-    where, _, params = filters.to_sql()
+    where, params = filters.where_sql()
     sql = f"""
         SELECT DISTINCT unnest(json_keys(metadata::JSON)) AS key
         FROM passages WHERE {where} ORDER BY key
     """
-    return [row[0] for row in _fetch(table, sql, _where_params(filters, params))]
+    return [row[0] for row in _fetch(table, sql, params)]
 
 
 def facet_values(table: pa.Table) -> Facets:
@@ -131,8 +231,3 @@ def _fetch(table: pa.Table, sql: str, params: list[object]) -> list[tuple]:
         return cursor.sql(sql, params=params).fetchall()
     finally:
         cursor.close()
-
-
-def _where_params(filters: Filters, params: list[object]) -> list[object]:
-    # random order appends its seed after the WHERE parameters; a count has no ORDER BY
-    return params[:-1] if filters.sort == "random" else params

@@ -119,7 +119,9 @@ def test_paging_covers_every_row_once(gold_as_predictions):
 def test_streamed_rows_equal_the_pages(gold_as_predictions):
     _, table = gold_as_predictions
     filters = Filters(search="forest", sort="random", seed=7)
-    streamed = [i for b in iter_filtered_batches(table, filters, batch_rows=16) for i in b["id"].to_pylist()]
+    streamed = [
+        i for b in iter_filtered_batches(table, filters, batch_rows=16) for i in b["id"].to_pylist()
+    ]
     assert streamed == ids(filters, table)
 
 
@@ -159,8 +161,14 @@ def test_bad_parameters_name_themselves(params, parameter):
 
 def test_query_params_round_trip():
     filters = Filters(
-        search="/ghg/i", region=["South Asia", "Europe & Central Asia"], translated=False,
-        year_min=2010, has_spans=True, sort="random", seed=3, page=2,
+        search="/ghg/i",
+        region=["South Asia", "Europe & Central Asia"],
+        translated=False,
+        year_min=2010,
+        has_spans=True,
+        sort="random",
+        seed=3,
+        page=2,
     )
     params = filters.to_query_params()
     assert Filters.from_query_params(params) == filters
@@ -176,3 +184,40 @@ def test_regex_is_linear_time_on_a_pathological_pattern(tmp_path):
     path.write_text(json.dumps({"id": "x", "text": "a" * 5000 + "!", "spans": []}) + "\n")
     table = load_predictions_file(path).table
     assert ids(Filters(search="/(a+)+$/"), table) == []
+
+
+def _splitmix64(value: int) -> int:
+    mask = 2**64 - 1
+    x = value & mask
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & mask
+    return x ^ (x >> 31)
+
+
+def test_shuffle_keys_are_splitmix64_so_orders_survive_upgrades():
+    import pyarrow as pa
+
+    from predictions_core.query import shuffle_keys
+
+    lines = [1, 2, 3, 1000, 2**40]
+    for seed in (0, 1, 12345):
+        expected = [_splitmix64(line + seed * 0x9E3779B97F4A7C15) for line in lines]
+        assert shuffle_keys(pa.array(lines), seed).tolist() == expected
+
+
+def test_repeated_filters_reuse_the_scan_and_forget_freed_tables(gold_as_predictions):
+    import gc
+
+    from predictions_core import query
+
+    _, table = gold_as_predictions
+    copy = table.slice(0)  # a distinct table object with the same rows
+    filters = Filters(search="forest")
+    first = query.filtered_positions(copy, filters)
+    again = query.filtered_positions(copy, filters.model_copy(update={"page": 2}))
+    assert again is first  # paging does not scan again
+    assert id(copy) in query._matches_cache
+    copy_id = id(copy)
+    del copy
+    gc.collect()
+    assert copy_id not in query._matches_cache

@@ -1,0 +1,429 @@
+"""HTTP routes of CONTRACT §5, in process: every route and parameter, on real data.
+
+The API is mounted at `/api` as in `app.py`. Expected rows come from the raw passages in
+Python (region, corpus, year, ... read straight from the metadata) or, where the point is
+"one code path", from `query_predictions` / `render_download` with the same `Filters`.
+"""
+
+# ruff: noqa: F811 (the fixtures `serve` and `rich` are imported from tests.api_support)
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs
+
+import pyarrow as pa
+import pytest
+
+from predictions_core import api as api_module
+from predictions_core.export import render_download
+from predictions_core.filters import Filters
+from predictions_core.query import iter_filtered_batches, query_predictions
+from tests.api_support import (  # noqa: F401 (serve, rich: fixtures)
+    RICH_CLASSIFIER,
+    RICH_QID,
+    corpus_of,
+    current_table,
+    document_of,
+    ids_of,
+    publication_year,
+    read_jsonl,
+    region_of,
+    rich,
+    rich_url,
+    serve,
+    translated_of,
+)
+
+CSV_FIXED_COLUMNS = ["id", "text", "labelled_text", "spans", "n_spans"]
+REAL_CLASSIFIERS = [("Q218", "6z4pufsm"), ("Q223", "36bhx4mu")]
+
+
+# --- health, concepts -------------------------------------------------------------------
+
+
+def test_health_counts_the_concepts_of_both_layouts(both_layouts, serve):
+    answer = serve(both_layouts).get("/api/health")
+    assert answer.status_code == 200
+    body = answer.json()
+    on_disk = {p.name for p in both_layouts.iterdir() if re.fullmatch(r"Q\d+", p.name)}
+    on_disk |= {p.name for p in (both_layouts / "predictions").iterdir()}
+    assert body["status"] == "ok" and body["concepts"] == len(on_disk) == 2
+    assert body["data_dir"] == str(both_layouts)
+    assert body["sync_enabled"] is False and "last_sync" in body
+
+
+def test_health_reports_the_last_background_sync(both_layouts, serve, monkeypatch):
+    background_sync = pytest.importorskip("predictions_core.background_sync")
+    from predictions_core.sync_state import SyncReport, utc_now
+
+    report = SyncReport(bucket="bucket-x", prefix="p/", data_dir=both_layouts)
+    report.error, report.finished_at = "no permission", utc_now()
+    monkeypatch.setattr(background_sync.get_background_sync(), "last_report", report)
+    body = serve(both_layouts).get("/api/health").json()
+    assert body["last_sync"]["bucket"] == "bucket-x"
+    assert body["last_sync"]["finished_at"] == report.finished_at.isoformat()
+    assert body["sync_error"] == "no permission"
+
+
+def test_concepts_list_every_classifier_with_its_positive_count(both_layouts, serve):
+    answer = serve(both_layouts).get("/api/concepts")
+    assert answer.status_code == 200
+    concepts = {c["wikibase_id"]: c for c in answer.json()}
+    assert set(concepts) == {"Q218", "Q223"}
+    for qid, classifier_id in REAL_CLASSIFIERS:
+        folder = both_layouts / qid / classifier_id
+        passages = read_jsonl(folder / "predictions.jsonl")
+        metadata = json.loads((folder / "classifier.json").read_text())
+        concept_file = json.loads((folder / "concept.json").read_text())
+        (entry,) = concepts[qid]["classifiers"]
+        assert concepts[qid]["preferred_label"] == concept_file["preferred_label"]
+        assert concepts[qid]["description"] == concept_file["description"]
+        assert entry["id"] == classifier_id and entry["name"] == metadata["name"]
+        assert entry["date"] == metadata["date"]
+        # the per-classifier layout (positives and negatives) wins over the older one
+        assert entry["n_passages"] == len(passages)
+        assert entry["n_predictions"] == sum(1 for p in passages if p["spans"]) > 0
+
+
+def test_one_concept_carries_labels_and_gold_count(rich, real_fixtures):
+    client, _ = rich
+    body = client.get(f"/api/concepts/{RICH_QID}").json()
+    source = json.loads((real_fixtures / "concepts_with_gold" / "Q787.json").read_text())
+    assert body["wikibase_id"] == RICH_QID and body["preferred_label"] == "forestry sector"
+    assert body["alternative_labels"] == source["alternative_labels"]
+    assert body["n_gold"] == len(source["labelled_passages"]) == 130
+    assert [c["id"] for c in body["classifiers"]] == [RICH_CLASSIFIER]
+    assert body["classifiers"][0]["n_predictions"] == 128  # two gold passages have no span
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "named"),
+    [
+        ("/api/concepts/Q999", 404, "Q999"),
+        ("/api/concepts/abc", 400, "concept"),
+        ("/api/predictions/Q999/6z4pufsm", 404, "Q999"),
+        ("/api/predictions/Q218/unknown", 404, "unknown"),
+        ("/api/predictions/Q218/bad!id", 400, "classifier"),
+        ("/api/predictions/q218/6z4pufsm", 400, "concept"),
+        ("/api/predictions/Q223/6z4pufsm", 404, "6z4pufsm"),
+    ],
+)
+def test_unknown_ids_are_404_and_malformed_ids_400(both_layouts, serve, url, status, named):
+    answer = serve(both_layouts).get(url)
+    assert answer.status_code == status
+    assert answer.headers["content-type"] == "application/json"
+    assert named in answer.json()["error"]
+
+
+# --- predictions: JSON pages ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("qid", "classifier_id"), REAL_CLASSIFIERS)
+def test_default_page_is_query_predictions_with_default_filters(
+    both_layouts, serve, qid, classifier_id
+):
+    answer = serve(both_layouts).get(f"/api/predictions/{qid}/{classifier_id}")
+    assert answer.status_code == 200
+    body = answer.json()
+    _, _, table = current_table(qid, classifier_id)
+    expected = query_predictions(table, Filters())
+    assert (body["wikibase_id"], body["classifier_id"]) == (qid, classifier_id)
+    assert body["total_count"] == expected.total_count == table.num_rows
+    assert body["filtered_count"] == expected.filtered_count
+    assert (body["page"], body["page_size"]) == (1, 50)
+    assert ids_of(answer) == expected.rows["id"].to_pylist()
+    first = body["predictions"][0]
+    assert set(first) >= {"id", "text", "spans", "metadata"}
+
+
+def test_a_browse_url_query_string_gives_the_same_rows(rich):
+    client, _ = rich
+    query = (
+        f"concept={RICH_QID}&classifier={RICH_CLASSIFIER}&search=forest&sort=length_desc"
+        "&region=Europe+%26+Central+Asia&region=Sub-Saharan+Africa&page_size=4&page=2"
+    )
+    answer = client.get(rich_url(query))
+    filters = Filters.from_query_params(parse_qs(query))
+    _, _, table = current_table(RICH_QID, RICH_CLASSIFIER)
+    expected = query_predictions(table, filters)
+    assert answer.json()["filtered_count"] == expected.filtered_count > 4
+    assert ids_of(answer) == expected.rows["id"].to_pylist() != []
+
+
+FILTER_CASES = [
+    ("search=forest", lambda p: "forest" in p["text"].lower()),
+    ("search=%2FForest%5Cw%2B%2F", lambda p: re.search(r"Forest\w+", p["text"])),
+    ("search=%2FFOREST%2Fi", lambda p: re.search("forest", p["text"], re.IGNORECASE)),
+    ("region=Europe+%26+Central+Asia", lambda p: region_of(p) == "Europe & Central Asia"),
+    (
+        "region=South+Asia&region=North+America",
+        lambda p: region_of(p) in {"South Asia", "North America"},
+    ),
+    ("corpus=CCLW", lambda p: corpus_of(p) == "CCLW"),
+    ("translated=true", lambda p: translated_of(p) is True),
+    ("translated=false", lambda p: translated_of(p) is False),
+    ("year_min=2008", lambda p: (publication_year(p) or 0) >= 2008),
+    ("year_max=2005", lambda p: publication_year(p) is not None and publication_year(p) <= 2005),
+    ("year_min=2000&year_max=2012", lambda p: 2000 <= (publication_year(p) or 0) <= 2012),
+    ("document_id=unfccc.PARTY", lambda p: "unfccc.party" in (document_of(p) or "").lower()),
+    ("has_spans=false", lambda p: not p["spans"]),
+    ("has_spans=true", lambda p: bool(p["spans"])),
+    ("translated=false&corpus=UNFCCC", lambda p: not translated_of(p) and corpus_of(p) == "UNFCCC"),
+]
+
+
+@pytest.mark.parametrize(("query", "keeps"), FILTER_CASES, ids=[q for q, _ in FILTER_CASES])
+def test_each_filter_keeps_exactly_the_matching_passages(rich, query, keeps):
+    client, passages = rich
+    answer = client.get(rich_url(query + "&page_size=1000"))
+    assert answer.status_code == 200, answer.text
+    expected = [p["id"] for p in passages if keeps(p)]
+    assert 0 < len(expected) < len(passages)  # the case really narrows
+    assert ids_of(answer) == expected
+    assert answer.json()["filtered_count"] == len(expected)
+    assert answer.json()["total_count"] == len(passages)
+
+
+def test_sort_orders(rich):
+    client, passages = rich
+    position = {p["id"]: i for i, p in enumerate(passages)}
+    text_of = {p["id"]: p["text"] for p in passages}
+
+    def order(query: str) -> list[str]:
+        return ids_of(client.get(rich_url(f"page_size=1000&{query}")))
+
+    assert order("sort=default") == order("") == [p["id"] for p in passages]
+    by_length = sorted(position, key=lambda i: (len(text_of[i]), position[i]))
+    assert order("sort=length_asc") == by_length
+    longest = sorted(position, key=lambda i: (-len(text_of[i]), position[i]))
+    assert order("sort=length_desc") == longest
+    document = {p["id"]: document_of(p) for p in passages}
+    by_document = sorted(
+        position, key=lambda i: (document[i] is None, document[i] or "", position[i])
+    )
+    assert order("sort=document") == by_document
+    shuffled = order("sort=random&seed=3")
+    assert sorted(shuffled) == sorted(position) and shuffled != order("")
+    assert shuffled == order("sort=random&seed=3") != order("sort=random&seed=4")
+
+
+def test_pages_partition_the_filtered_rows(rich):
+    client, passages = rich
+    everything = ids_of(client.get(rich_url("search=forest&page_size=1000")))
+    pages, page = [], 1
+    while True:
+        answer = client.get(rich_url(f"search=forest&page_size=7&page={page}")).json()
+        assert (answer["page"], answer["page_size"]) == (page, 7)
+        assert answer["filtered_count"] == len(everything)
+        if not answer["predictions"]:
+            break
+        assert len(answer["predictions"]) == min(7, len(everything) - 7 * (page - 1))
+        pages += [p["id"] for p in answer["predictions"]]
+        page += 1
+    assert pages == everything and page == -(-len(everything) // 7) + 1
+
+
+def test_json_query_block_says_where_the_rows_came_from(rich):
+    client, _ = rich
+    before = datetime.now(UTC) - timedelta(seconds=2)
+    body = client.get(rich_url("search=/forest/i&translated=false&page=1&concept=Q787")).json()
+    query = body["query"]
+    assert query["parameters"] == {"search": "/forest/i", "translated": "false"}
+    assert "forest" in query["description"] and "not translated" in query["description"]
+    assert query["concept"]["wikibase_id"] == RICH_QID
+    assert query["concept"]["preferred_label"] == "forestry sector"
+    assert query["concept"]["description"].startswith("Activities that relate to the production")
+    assert query["classifier"]["name"] == "Human gold labels"
+    assert query["classifier"]["date"] == "2024-03-01"
+    assert before <= datetime.fromisoformat(query["generated_at"]) <= datetime.now(UTC)
+
+
+# --- predictions: streamed formats and downloads ----------------------------------------------
+
+
+def test_jsonl_streams_every_filtered_row_ignoring_paging(rich):
+    client, passages = rich
+    answer = client.get(rich_url("format=jsonl&search=forest&page_size=2&page=3"))
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/x-ndjson"
+    assert "content-disposition" not in answer.headers
+    lines = [json.loads(line) for line in answer.text.splitlines()]
+    expected = [p for p in passages if "forest" in p["text"].lower()]
+    assert [line["id"] for line in lines] == [p["id"] for p in expected]
+    assert [line["metadata"] for line in lines] == [p["metadata"] for p in expected]
+    for line, passage in zip(lines, expected, strict=True):
+        assert [(s["start_index"], s["end_index"]) for s in line["spans"]] == [
+            (s["start_index"], s["end_index"]) for s in passage["spans"]
+        ]
+
+
+def test_csv_has_the_contract_columns_and_one_row_per_passage(rich):
+    client, passages = rich
+    answer = client.get(rich_url("format=csv&region=Sub-Saharan+Africa"))
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
+    header, *rows = list(csv.reader(io.StringIO(answer.text)))
+    expected = [p for p in passages if region_of(p) == "Sub-Saharan Africa"]
+    metadata_keys = sorted({key for p in expected for key in p["metadata"]})
+    assert header == CSV_FIXED_COLUMNS + metadata_keys
+    assert len(rows) == len(expected) > 0
+    for row, passage in zip(rows, expected, strict=True):
+        cells = dict(zip(header, row, strict=True))
+        spans = passage["spans"]
+        assert (cells["id"], cells["text"]) == (passage["id"], passage["text"])
+        labelled = [passage["text"][s["start_index"] : s["end_index"]] for s in spans]
+        assert cells["labelled_text"] == " | ".join(labelled)
+        assert json.loads(cells["spans"]) == [[s["start_index"], s["end_index"]] for s in spans]
+        assert int(cells["n_spans"]) == len(spans)
+        assert all(cells[key] == str(passage["metadata"][key]) for key in metadata_keys)
+
+
+@pytest.mark.parametrize("sort", ["default", "length_asc", "length_desc", "random", "document"])
+def test_streamed_rows_of_a_many_chunk_table_follow_the_page_order(rich, sort):
+    # a table loaded from a large file arrives in several record batches; the streaming path
+    # takes rows batch by batch, so it must map positions across batch boundaries
+    _, _, table = current_table(RICH_QID, RICH_CLASSIFIER)
+    chunked = pa.concat_tables([table.slice(0, 7), table.slice(7, 50), table.slice(57)])
+    assert chunked.column("id").num_chunks == 3
+    filters = Filters(sort=sort, seed=11, has_spans=True, page_size=1000)
+    streamed = [
+        passage_id
+        for batch in iter_filtered_batches(chunked, filters, batch_rows=16)
+        for passage_id in batch.column("id").to_pylist()
+    ]
+    assert streamed == query_predictions(table, filters).rows["id"].to_pylist()
+    assert len(streamed) == 128
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+def test_download_is_an_attachment_with_every_filtered_row(rich, fmt):
+    client, passages = rich
+    answer = client.get(rich_url(f"format={fmt}&download=true&has_spans=true&page_size=3"))
+    assert answer.status_code == 200
+    disposition = answer.headers["content-disposition"]
+    assert disposition == f'attachment; filename="{RICH_QID}-{RICH_CLASSIFIER}-predictions.{fmt}"'
+    n_positive = sum(1 for p in passages if p["spans"])
+    if fmt == "json":
+        body = answer.json()
+        assert body["filtered_count"] == len(body["predictions"]) == n_positive
+    elif fmt == "jsonl":
+        assert len(answer.text.splitlines()) == n_positive
+    else:
+        assert len(list(csv.reader(io.StringIO(answer.text)))) == n_positive + 1
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "search=%2Fforest%2Fi&sort=length_asc",
+        "region=Europe+%26+Central+Asia&sort=random&seed=9",
+    ],
+)
+def test_api_bytes_equal_the_dashboard_download(rich, fmt, query):
+    client, _ = rich
+    answer = client.get(rich_url(f"{query}&format={fmt}&download=true"))
+    filters = Filters.from_query_params(parse_qs(query))
+    concept, classifier, table = current_table(RICH_QID, RICH_CLASSIFIER)
+    dashboard = b"".join(render_download(fmt, table, concept, classifier, filters))
+    if fmt != "json":
+        assert answer.content == dashboard
+        return
+    from_api, from_dashboard = answer.json(), json.loads(dashboard)
+    for document in (from_api, from_dashboard):
+        document["query"].pop("generated_at")
+    assert from_api == from_dashboard
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+BAD_PARAMETERS = [
+    ("page=0", "page"),
+    ("page_size=5000", "page_size"),
+    ("page_size=abc", "page_size"),
+    ("year_min=abc", "year_min"),
+    ("year_max=99999", "year_max"),
+    ("year_min=2020&year_max=2010", "year_min"),
+    ("search=%2F(%2F", "search"),
+    ("search=%2F%5B%2Fi", "search"),
+    ("translated=maybe", "translated"),
+    ("has_spans=2", "has_spans"),
+    ("sort=bogus", "sort"),
+    ("seed=-1", "seed"),
+    ("format=xml", "format"),
+    ("download=maybe", "download"),
+]
+
+
+@pytest.mark.parametrize(("query", "parameter"), BAD_PARAMETERS, ids=[q for q, _ in BAD_PARAMETERS])
+def test_a_bad_parameter_is_a_400_naming_it(both_layouts, serve, query, parameter):
+    answer = serve(both_layouts).get(f"/api/predictions/Q218/6z4pufsm?{query}")
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/json"
+    body = answer.json()
+    assert body["error"].startswith(f"{parameter}:") and body["parameter"] == parameter
+
+
+def test_concurrent_regex_searches_are_all_answered(both_layouts, serve):
+    # distinct patterns: each one is validated afresh (the check is cached per pattern)
+    client = serve(both_layouts)
+    patterns = [f"/(green|GHG){{1,{n}}}x?/i" for n in range(1, 121)]
+
+    def status(pattern: str) -> int:
+        url = "/api/predictions/Q218/6z4pufsm"
+        return client.get(url, params={"search": pattern, "page_size": 1}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        statuses = list(executor.map(status, patterns))
+    assert statuses == [200] * len(patterns)
+
+
+def test_unknown_route_and_wrong_method_answer_in_the_same_error_shape(both_layouts, serve):
+    client = serve(both_layouts)
+    missing = client.get("/api/no/such/route")
+    assert missing.status_code == 404 and "/api/no/such/route" in missing.json()["error"]
+    assert client.get("/api/health/", follow_redirects=False).status_code == 404
+    wrong = client.post("/api/health")
+    assert wrong.status_code == 405 and "POST" in wrong.json()["error"]
+    assert wrong.headers["allow"] == "GET"
+
+
+def test_an_unexpected_failure_is_a_500_without_internals(both_layouts, serve, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(api_module, "query_predictions", broken)
+    answer = serve(both_layouts, raise_server_exceptions=False).get(
+        "/api/predictions/Q218/6z4pufsm"
+    )
+    assert answer.status_code == 500
+    assert answer.json() == {"error": "internal error"}
+
+
+def test_openapi_documents_every_route_and_filter_parameter(both_layouts, serve):
+    client = serve(both_layouts)
+    document = client.get("/api/openapi.json").json()
+    assert set(document["paths"]) == {
+        "/health",
+        "/concepts",
+        "/concepts/{qid}",
+        "/predictions/{qid}/{classifier_id}",
+        "/evaluation/{qid}",
+        "/feedback/{qid}/{classifier_id}",
+    }
+    assert document["servers"] == [{"url": "/api"}]  # so "try it out" calls /api/...
+    operation = document["paths"]["/predictions/{qid}/{classifier_id}"]["get"]
+    names = {p["name"] for p in operation["parameters"]}
+    assert names == {"qid", "classifier_id", "format", "download", *Filters.model_fields}
+    evaluation = document["paths"]["/evaluation/{qid}"]["get"]
+    assert {p["name"] for p in evaluation["parameters"]} == {"qid", "gold_source"}
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200 and "'/api/openapi.json'" in docs.text
