@@ -1,0 +1,284 @@
+"""The Evaluate page's pieces: concept and gold-source choice, score tables, cards, charts.
+
+Passage text reaches the page only through `highlight.card_html`, which escapes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from predictions_core.errors import PredictionsError
+from predictions_core.evaluation import DIMENSIONS, HOW_TO_ADD_GOLD, evaluate_concept
+from predictions_core.highlight import MARK_CSS, MarkLayer, card_html, legend_html
+from predictions_core.loading import fingerprint
+from predictions_core.store import PredictionStore
+from predictions_core.ui import url_state
+from predictions_core.ui.feedback import current_feedback_store
+
+GOLD_SOURCE_LABELS = {
+    "concept": "Concept's gold labels",
+    "feedback": "Reviewers' feedback",
+    "both": "Both",
+}
+GOLD_LAYER = MarkLayer("pc-gold", (), "gold span")
+PREDICTED_LAYER = MarkLayer("pc-predicted", (), "predicted span")
+_CSS = """
+<style>
+mark.pc-gold { background: transparent; border-bottom: 3px solid rgba(0, 160, 90, 0.9); }
+mark.pc-predicted { background: rgba(255, 170, 0, 0.38); }
+mark.pc-gold.pc-predicted { background: rgba(255, 170, 0, 0.38); }
+</style>
+"""
+CARDS_PER_PAGE = 10
+
+
+def inject_css() -> None:
+    """The dashboard's mark styles plus gold (underline) and predicted (fill) marks."""
+    st.html(MARK_CSS + _CSS)
+
+
+def no_gold_message(qid: str) -> str:
+    """What to do when a concept has no gold labels (shown instead of the scores)."""
+    return f"**{qid} has no gold labels yet.** To evaluate it, " + HOW_TO_ADD_GOLD.format(qid=qid)
+
+
+def format_score(value: float | None, interval: list[float] | None = None) -> str:
+    """`0.912 [0.871–0.950]`, or `—` for an undefined score."""
+    if value is None:
+        return "—"
+    text = f"{value:.3f}"
+    return text + (f" [{interval[0]:.3f}–{interval[1]:.3f}]" if interval else "")
+
+
+# ---------------------------------------------------------------------- data
+
+
+@st.cache_data(max_entries=32, show_spinner="Scoring classifiers against the gold labels…")
+def _cached_evaluation(
+    _store: PredictionStore, data_dir: str, qid: str, source: str, version: tuple
+) -> dict[str, Any]:
+    # `version` changes whenever a predictions file, the concept or the feedback changes
+    return evaluate_concept(_store, qid, gold_source=source, feedback_store=_feedback())
+
+
+def _feedback():
+    return current_feedback_store()
+
+
+def data_version(store: PredictionStore, qid: str) -> tuple:
+    """What the evaluation of `qid` depends on: file fingerprints and the last judgement."""
+    entry = store.catalogue().concept(qid)
+    files = []
+    for classifier in entry.classifiers.values():
+        try:
+            files.append((classifier.id, fingerprint(classifier.predictions_path)))
+        except OSError:
+            files.append((classifier.id, "missing"))
+    last_judgement = _feedback().last_judgement_id(qid)
+    gold = tuple((p.id, len(p.spans)) for p in entry.gold_passages)
+    return (tuple(files), last_judgement, hash(gold), id(entry))
+
+
+def evaluation(store: PredictionStore, qid: str, source: str) -> dict[str, Any] | None:
+    """The evaluation, or None after showing why it cannot be made."""
+    try:
+        version = data_version(store, qid)
+        return _cached_evaluation(store, str(store.data_dir), qid, source, version)
+    except PredictionsError as error:
+        st.error(error.message)
+        return None
+
+
+def gold_source_picker(qid: str, sources: list[str]) -> str:
+    """Concept gold / reviewers' feedback / both; `gold_source=` in the URL (as in the API)."""
+    key = f"evaluate_gold_{qid}"
+    asked = url_state.first(url_state.current_params(), "gold_source")
+    if url_state.url_is_new() and asked is not None:
+        if asked in sources:
+            st.session_state[key] = asked
+        else:
+            st.warning(
+                f"**gold_source**: {asked!r} is not available for {qid} (choose "
+                f"{', '.join(sources)}). Showing {GOLD_SOURCE_LABELS[sources[0]]}.",
+                icon="⚠️",
+            )
+    if st.session_state.get(key) not in sources:
+        st.session_state[key] = sources[0]
+    source = st.radio(
+        "Gold labels",
+        sources,
+        format_func=GOLD_SOURCE_LABELS.get,
+        horizontal=True,
+        key=key,
+        help="Reviewers' feedback: ✓ correct makes the predicted spans gold, ✗ incorrect makes "
+        "the passage a negative; 'unsure' is left out. Feedback covers judged passages only.",
+    )
+    url_state.update_url("evaluate", {"gold_source": source}, ["gold_source"])
+    return source
+
+
+def available_sources(store: PredictionStore, qid: str) -> list[str]:
+    """The gold sources that hold something for `qid`: concept, feedback, both."""
+    has_concept = bool(store.catalogue().concept(qid).gold_passages)
+    try:
+        has_feedback = bool(_feedback().labelled_passages(qid))
+    except PredictionsError:
+        has_feedback = False
+    sources = ["concept"] if has_concept else []
+    sources += ["feedback"] if has_feedback else []
+    return sources + (["both"] if has_concept and has_feedback else [])
+
+
+# ---------------------------------------------------------------------- tables
+
+
+def summary_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """One row per classifier: passage P/R/F1 with intervals, counts, span scores, exclusions."""
+    rows = []
+    for classifier in result["classifiers"]:
+        passage, ci = classifier["passage"], classifier["passage"]["ci"]
+        exact, overlap = classifier["span"]["exact"], classifier["span"]["overlap"]
+        rows.append(
+            {
+                "classifier": classifier["name"],
+                "id": classifier["id"],
+                "precision": format_score(passage["precision"], ci["precision"]),
+                "recall": format_score(passage["recall"], ci["recall"]),
+                "F1": format_score(passage["f1"], ci["f1"]),
+                "TP": passage["tp"],
+                "FP": passage["fp"],
+                "FN": passage["fn"],
+                "span exact P/R/F1": _three(exact),
+                "span overlap P/R/F1": _three(overlap),
+                "scored": classifier["n_scored"],
+                "excluded": classifier["n_excluded"],
+                "assumed negative": classifier["assumed_negative"],
+                "skipped lines": classifier["n_issues"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _three(scores: dict[str, Any]) -> str:
+    return " / ".join(format_score(scores[k]) for k in ("precision", "recall", "f1"))
+
+
+def agreement_frame(agreement: dict[str, Any]) -> pd.DataFrame:
+    """One row per pair of labellers: kappa, passage F1 and span scores of one against the other."""
+    rows = []
+    for pair in agreement["pairs"]:
+        passage = pair["passage"]
+        rows.append(
+            {
+                "labellers": " vs ".join(pair["labellers"]),
+                "Cohen's kappa": format_score(passage["kappa"]),
+                "passage F1": format_score(passage["f1"]),
+                "both positive": passage["tp"],
+                "only second": passage["fp"],
+                "only first": passage["fn"],
+                "both negative": passage["tn"],
+                "span exact F1": format_score(pair["span"]["exact"]["f1"]),
+                "span overlap F1": format_score(pair["span"]["overlap"]["f1"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def breakdown_frame(result: dict[str, Any], dimension: str) -> pd.DataFrame:
+    """Slices of one dimension (rows) × classifiers (columns: "F1 (tp/fp/fn)"), n, small flag."""
+    slices: dict[str, dict[str, Any]] = {}
+    for classifier in result["classifiers"]:
+        for row in classifier["breakdown"][dimension]:
+            entry = slices.setdefault(row["value"], {dimension: row["value"], "n": row["n"]})
+            entry["n"] = max(entry["n"], row["n"])
+            counts = f"{row['tp']}/{row['fp']}/{row['fn']}"
+            entry[classifier["name"]] = f"{format_score(row['f1'])} ({counts})"
+    frame = pd.DataFrame(list(slices.values()))
+    if not frame.empty:
+        frame["small"] = frame["n"].map(lambda n: "⚠ small" if n < result["small_slice"] else "")
+    return frame
+
+
+def comparison_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """`compare_slices` rows as a table: slice, n, both F1s and the difference."""
+    return pd.DataFrame(
+        [
+            {
+                "slice": f"{row['dimension']}: {row['value']}",
+                "n": max(row["n_first"], row["n_second"]),
+                "F1 A": row["f1_first"],
+                "F1 B": row["f1_second"],
+                "ΔF1 (A − B)": row["delta_f1"],
+                "small": "⚠ small" if row["small"] else "",
+            }
+            for row in rows
+        ],
+        columns=["slice", "n", "F1 A", "F1 B", "ΔF1 (A − B)", "small"],
+    )
+
+
+def render_comparison(frame: pd.DataFrame) -> None:
+    """The ΔF1 bar chart and the ranked table of slices."""
+    st.altair_chart(comparison_chart(frame), width="stretch")
+    scores = ("F1 A", "F1 B", "ΔF1 (A − B)")
+    config = {name: st.column_config.NumberColumn(format="%.3f") for name in scores}
+    st.dataframe(frame, hide_index=True, column_config=config)
+
+
+def comparison_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Horizontal bars of ΔF1 per slice, best for A at the top; small slices paler."""
+    data = frame.dropna(subset=["ΔF1 (A − B)"]).assign(
+        better=lambda f: f["ΔF1 (A − B)"].map(lambda d: "A" if d > 0 else "B" if d < 0 else "tie")
+    )
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("ΔF1 (A − B):Q", title="F1 of A minus F1 of B"),
+            y=alt.Y("slice:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
+            color=alt.Color(
+                "better:N",
+                title="better",
+                scale=alt.Scale(domain=["A", "B", "tie"], range=["#1f77b4", "#ff7f0e", "#9e9e9e"]),
+            ),
+            opacity=alt.condition(alt.datum.small == "", alt.value(1.0), alt.value(0.4)),
+            tooltip=["slice", "n", "F1 A", "F1 B", "ΔF1 (A − B)", "small"],
+        )
+    )
+
+
+# ---------------------------------------------------------------------- cards
+
+
+def error_card_html(card: dict[str, Any]) -> str:
+    """A false positive or negative: escaped text, gold spans underlined, predicted filled."""
+    layers = [
+        MarkLayer(GOLD_LAYER.css_class, [tuple(s) for s in card["gold_spans"]], "gold span"),
+        MarkLayer(
+            PREDICTED_LAYER.css_class, [tuple(s) for s in card["predicted_spans"]], "predicted"
+        ),
+    ]
+    metadata = [("id", card["id"])] + [(dimension, card[dimension]) for dimension in DIMENSIONS]
+    return card_html(card["text"], layers, metadata)
+
+
+def render_error_cards(classifier: dict[str, Any], kind: str, key_prefix: str) -> None:
+    """One page of a classifier's false positives or negatives, as cards."""
+    cards = classifier[kind]
+    if not cards:
+        st.caption("None.")
+        return
+    st.html(legend_html([GOLD_LAYER, PREDICTED_LAYER]))
+    pages = max(1, -(-len(cards) // CARDS_PER_PAGE))
+    page = 1
+    if pages > 1:
+        page = st.number_input("Page", 1, pages, 1, key=f"{key_prefix}_{kind}_page")
+    start = (page - 1) * CARDS_PER_PAGE
+    st.caption(f"{start + 1}–{min(start + CARDS_PER_PAGE, len(cards))} of {len(cards)}")
+    for card in cards[start : start + CARDS_PER_PAGE]:
+        with st.container(border=True):
+            st.html(error_card_html(card))

@@ -1,0 +1,161 @@
+"""Reviewer feedback controls under a passage card, and the feedback export button.
+
+`render_feedback_controls` shows ✓ correct / ✗ incorrect / ? unsure and a note; a change is
+saved at once (a widget callback) to the feedback database and confirmed with a toast.
+The reviewer's name (optional) is `st.session_state["feedback_reviewer"]`, set by
+`render_reviewer_input` (for the sidebar); without one, judgements are anonymous.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import streamlit as st
+
+from predictions_core.errors import PredictionsError
+from predictions_core.feedback import VERDICTS, FeedbackStore
+from predictions_core.ui.data import current_settings
+
+VERDICT_LABELS = {"correct": "✓ correct", "incorrect": "✗ incorrect", "unsure": "? unsure"}
+REVIEWER_KEY = "feedback_reviewer"
+_REVIEWER_WIDGET_KEY = "_feedback_reviewer_input"
+
+
+def current_feedback_store() -> FeedbackStore:
+    """The feedback database of the current settings (`PREDICTIONS_FEEDBACK_DB`)."""
+    return FeedbackStore(current_settings().resolved_feedback_db)
+
+
+def current_reviewer() -> str:
+    """The reviewer name given in this session ("" when anonymous)."""
+    return str(st.session_state.get(REVIEWER_KEY, "") or "").strip()
+
+
+def feedback_key(key_prefix: str, classifier_id: str, passage_id: str) -> str:
+    """The widget key stem of one passage's controls, unique per classifier and passage."""
+    digest = hashlib.sha1(f"{classifier_id}\x1f{passage_id}".encode()).hexdigest()[:12]
+    return f"{key_prefix}_fb_{digest}"
+
+
+def render_reviewer_input() -> None:
+    """A text input for the reviewer's name; kept for the session across pages."""
+    # a plain session key outlives the widget, whose own state Streamlit drops on pages
+    # that do not draw it
+    if _REVIEWER_WIDGET_KEY not in st.session_state:
+        st.session_state[_REVIEWER_WIDGET_KEY] = current_reviewer()
+    st.text_input(
+        "Reviewer name (optional)",
+        key=_REVIEWER_WIDGET_KEY,
+        max_chars=100,
+        on_change=_copy_reviewer,
+        help="Recorded with your ✓/✗ judgements; leave empty to stay anonymous.",
+    )
+
+
+def _copy_reviewer() -> None:
+    st.session_state[REVIEWER_KEY] = st.session_state[_REVIEWER_WIDGET_KEY].strip()
+
+
+def render_feedback_controls(
+    qid: str, classifier_id: str, passage: dict[str, Any], key_prefix: str
+) -> None:
+    """✓/✗/? and a note for one predicted passage (a LabelledPassage dict), saved on change."""
+    key = feedback_key(key_prefix, classifier_id, str(passage.get("id", "")))
+    verdict_key, note_key = f"{key}_verdict", f"{key}_note"
+    reviewer = current_reviewer()
+    try:
+        judgements = current_feedback_store().passage_judgements(
+            qid, classifier_id, str(passage.get("id", ""))
+        )
+    except PredictionsError as error:
+        st.caption(f"Feedback unavailable: {error.message}")
+        return
+    mine = next((j for j in reversed(judgements) if (j["reviewer"] or "") == reviewer), None)
+    if verdict_key not in st.session_state:
+        st.session_state[verdict_key] = mine["verdict"] if mine else None
+    if note_key not in st.session_state:
+        st.session_state[note_key] = mine["note"] if mine else ""
+    save_args = (qid, classifier_id, passage, verdict_key, note_key)
+    verdict_column, note_column = st.columns([2, 3], vertical_alignment="center")
+    verdict_column.segmented_control(
+        "Is this prediction right?",
+        options=VERDICTS,
+        format_func=VERDICT_LABELS.get,
+        key=verdict_key,
+        required=True,
+        on_change=_save_judgement,
+        args=save_args,
+        label_visibility="collapsed",
+    )
+    note_column.text_input(
+        "Note",
+        key=note_key,
+        max_chars=2_000,
+        placeholder="Note (optional, saved with your judgement)",
+        on_change=_save_judgement,
+        args=save_args,
+        label_visibility="collapsed",
+    )
+    st.caption(judgement_summary(mine, judgements, reviewer))
+
+
+def judgement_summary(
+    mine: dict[str, Any] | None, judgements: list[dict[str, Any]], reviewer: str
+) -> str:
+    """One line: this reviewer's current judgement and what other reviewers said."""
+    if mine is None:
+        text = "Not judged by you yet."
+    else:
+        when = mine["created_at"][:16].replace("T", " ")
+        text = f"Your judgement: {VERDICT_LABELS[mine['verdict']]} ({when} UTC)."
+    others = [j for j in judgements if (j["reviewer"] or "") != reviewer]
+    if others:
+        counts = {verdict: sum(j["verdict"] == verdict for j in others) for verdict in VERDICTS}
+        said = ", ".join(f"{n} {VERDICT_LABELS[v]}" for v, n in counts.items() if n)
+        text += f" Other reviewers: {said}."
+    return text
+
+
+def _save_judgement(
+    qid: str, classifier_id: str, passage: dict[str, Any], verdict_key: str, note_key: str
+) -> None:
+    verdict = st.session_state.get(verdict_key)
+    if verdict is None:
+        st.toast("Choose ✓, ✗ or ? to save the note with a judgement.")
+        return
+    try:
+        current_feedback_store().record(
+            qid,
+            classifier_id,
+            passage,
+            verdict,
+            note=st.session_state.get(note_key, ""),
+            reviewer=current_reviewer(),
+        )
+    except PredictionsError as error:
+        st.toast(f"Not saved: {error.message}", icon="⚠️")
+        return
+    st.toast(f"Saved: {VERDICT_LABELS[verdict]}", icon="💾")
+
+
+def render_feedback_export(qid: str, classifier_id: str, key_prefix: str) -> None:
+    """A download button for the judgements of one classifier, as gold-format JSONL."""
+    store = current_feedback_store()
+    try:
+        n_judged = len(store.list_judgements(qid, classifier_id))
+    except PredictionsError as error:
+        st.caption(f"Feedback unavailable: {error.message}")
+        return
+    st.download_button(
+        f"Export feedback (JSONL, {n_judged} judged)",
+        # a callable: the file is built only when someone clicks
+        data=lambda: b"".join(store.export_jsonl(qid, classifier_id)),
+        file_name=f"{qid}-{classifier_id}-feedback.jsonl",
+        mime="application/x-ndjson",
+        key=f"{key_prefix}_fb_export",
+        disabled=n_judged == 0,
+        on_click="ignore",
+        help="Reviewers' judgements as LabelledPassages: usable as gold labels "
+        "(`labelled_passages` of a concept file). Passages judged only 'unsure' are left out.",
+    )
