@@ -104,7 +104,9 @@ class Concept(_Open):
     def url(self) -> str | None:
         """The concept's Wikibase page, when the concept file names one (`url` key)."""
         value = (self.model_extra or {}).get("url")
-        return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
+        return (
+            value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
+        )
 
 
 class Classifier(_Open):

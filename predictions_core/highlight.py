@@ -1,0 +1,191 @@
+"""Passage text as HTML with spans and search hits marked — every text segment escaped.
+
+Pure functions (no Streamlit). The dashboard passes `passage_html` output, and only that,
+to `st.html`: whatever a passage contains (`<script>`, `<img onerror=…>`, `&`, quotes) is
+escaped here, so it shows as text and runs nothing.
+
+Offsets are Python `str` indices (code points), the unit spans use; emoji and combining
+accents therefore need no correction. Marks never nest: the text is cut at every range
+boundary and each piece gets one `<mark>` whose classes say which layers cover it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from predictions_core.filters import SearchPattern
+
+Range = tuple[int, int]
+SEARCH_CLASS = "pc-search"
+SPAN_CLASS = "pc-span"
+
+
+@dataclass(frozen=True)
+class MarkLayer:
+    """Ranges to mark with one CSS class (a classifier's spans, or search hits)."""
+
+    css_class: str
+    ranges: Sequence[Range]
+    title: str = ""
+
+
+def merge_ranges(ranges: Iterable[Range], text_length: int) -> list[Range]:
+    """Clip ranges to `[0, text_length]`, drop empty ones, merge overlapping or touching."""
+    clipped = sorted(
+        (max(0, start), min(text_length, end))
+        for start, end in ranges
+        if min(text_length, end) > max(0, start)
+    )
+    merged: list[Range] = []
+    for start, end in clipped:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def span_ranges(spans: Iterable[dict] | None) -> list[Range]:
+    """`(start_index, end_index)` of span dicts as the loaded table holds them."""
+    return [(int(s["start_index"]), int(s["end_index"])) for s in spans or []]
+
+
+def substring_hits(text: str, needle: str) -> list[Range]:
+    """Case-insensitive occurrences of `needle` in `text` (non-overlapping, left to right)."""
+    if not needle:
+        return []
+    # re on the escaped literal gives offsets in the original text, which text.lower() does
+    # not when lowering changes a character's length (e.g. "İ")
+    return [m.span() for m in re.finditer(re.escape(needle), text, re.IGNORECASE)]
+
+
+def regex_hits(texts: Sequence[str], pattern: str, case_insensitive: bool) -> list[list[Range]]:
+    """Matches of an RE2 pattern in each text, as the filter (DuckDB) finds them.
+
+    RE2 runs in linear time whatever the pattern, so a hostile `search` in a URL cannot stall
+    the server as Python's backtracking `re` could. Positions come from interleaving
+    `regexp_split_to_array` (the text between matches) with `regexp_extract_all` (the
+    matches); a text where the two do not add up (patterns that match the empty string) gets
+    no marks rather than wrong ones. A pattern RE2 rejects gives no marks at all.
+    """
+    if not texts:
+        return []
+    options = "i" if case_insensitive else "c"
+    try:
+        rows = duckdb.sql(
+            "SELECT regexp_split_to_array(t, $p, $o), regexp_extract_all(t, $p, 0, $o) "
+            "FROM unnest($texts) WITH ORDINALITY AS u(t, n) ORDER BY n",
+            params={"p": pattern, "o": options, "texts": list(texts)},
+        ).fetchall()
+    except duckdb.Error:
+        return [[] for _ in texts]
+    return [
+        _positions(text, pieces, matches)
+        for text, (pieces, matches) in zip(texts, rows, strict=True)
+    ]
+
+
+def _positions(text: str, pieces: list[str], matches: list[str]) -> list[Range]:
+    matches = [m for m in matches if m]
+    if len(pieces) != len(matches) + 1:
+        return []
+    hits: list[Range] = []
+    position = 0
+    for piece, match in zip(pieces[:-1], matches, strict=True):
+        position += len(piece)
+        hits.append((position, position + len(match)))
+        position += len(match)
+    if position + len(pieces[-1]) != len(text):
+        return []
+    return hits
+
+
+def search_hits(texts: Sequence[str], pattern: SearchPattern | None) -> list[list[Range]]:
+    """Where `pattern` (a parsed `search` value) matches in each text."""
+    if pattern is None:
+        return [[] for _ in texts]
+    if pattern.is_regex:
+        return regex_hits(texts, pattern.pattern, pattern.case_insensitive)
+    return [substring_hits(text, pattern.pattern) for text in texts]
+
+
+def passage_html(text: str, layers: Sequence[MarkLayer]) -> str:
+    """`text`, escaped, with each layer's (merged) ranges wrapped in `<mark>` elements.
+
+    Where layers overlap, the piece carries both classes (`<mark class="a b">`), so the
+    CSS can show the overlap; a piece outside every range is plain escaped text.
+    """
+    merged = [(layer, merge_ranges(layer.ranges, len(text))) for layer in layers]
+    cuts = {0, len(text)}
+    for _, ranges in merged:
+        for start, end in ranges:
+            cuts.update((start, end))
+    bounds = sorted(cuts)
+    parts: list[str] = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        segment = html.escape(text[start:end], quote=True)
+        covering = [layer for layer, ranges in merged if _covers(ranges, start, end)]
+        if not covering:
+            parts.append(segment)
+            continue
+        classes = " ".join(layer.css_class for layer in covering)
+        titles = ", ".join(layer.title for layer in covering if layer.title)
+        title = f' title="{html.escape(titles, quote=True)}"' if titles else ""
+        parts.append(f'<mark class="{html.escape(classes, quote=True)}"{title}>{segment}</mark>')
+    return "".join(parts)
+
+
+def _covers(ranges: list[Range], start: int, end: int) -> bool:
+    # cuts include every boundary, so a piece is either inside a range or outside all of them
+    return any(low <= start and end <= high for low, high in ranges)
+
+
+def metadata_html(items: Iterable[tuple[str, object]]) -> str:
+    """A line of `label: value` pairs (missing values left out), escaped."""
+    shown = [
+        f'<span class="pc-meta-item"><b>{html.escape(label)}</b> {html.escape(str(value))}</span>'
+        for label, value in items
+        if value not in (None, "")
+    ]
+    return " · ".join(shown)
+
+
+def card_html(
+    text: str, layers: Sequence[MarkLayer], metadata: Iterable[tuple[str, object]]
+) -> str:
+    """One passage card: the metadata line above the highlighted text."""
+    return (
+        f'<div class="pc-card"><div class="pc-meta">{metadata_html(metadata)}</div>'
+        f'<div class="pc-text">{passage_html(text, layers)}</div></div>'
+    )
+
+
+def legend_html(layers: Sequence[MarkLayer]) -> str:
+    """A legend: one sample mark per layer, labelled with its title (escaped)."""
+    samples = [
+        f'<mark class="{html.escape(layer.css_class, quote=True)}">'
+        f"{html.escape(layer.title or layer.css_class)}</mark>"
+        for layer in layers
+    ]
+    return '<div class="pc-legend">' + " ".join(samples) + "</div>"
+
+
+MARK_CSS = """
+<style>
+.pc-card .pc-text { white-space: pre-wrap; line-height: 1.6; overflow-wrap: anywhere; }
+.pc-card .pc-meta { font-size: 0.8rem; opacity: 0.75; margin-bottom: 0.35rem; }
+.pc-card mark, .pc-legend mark {
+  color: inherit; background: transparent; padding: 0 0.1em; border-radius: 0.2em; }
+mark.pc-span, mark.pc-a { background: rgba(255, 170, 0, 0.38); }
+mark.pc-b { background: rgba(0, 150, 255, 0.32); }
+mark.pc-a.pc-b { background: rgba(160, 90, 255, 0.38); }
+mark.pc-search { outline: 2px solid rgba(220, 40, 90, 0.85); outline-offset: -1px; }
+.pc-legend { font-size: 0.85rem; margin: 0.25rem 0 0.5rem 0; }
+.pc-legend mark { margin-right: 0.5rem; }
+</style>
+"""

@@ -1,0 +1,1 @@
+"""Streamlit UI helpers of the dashboard pages."""

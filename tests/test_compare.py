@@ -1,0 +1,245 @@
+"""`predictions_core.compare` on hand-computed cases and on the real fixtures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from predictions_core import compare
+from predictions_core.catalogue import scan_catalogue
+from predictions_core.loading import load_predictions_file
+
+
+def write_predictions(path: Path, passages: list[tuple[str, bool, dict]]) -> Path:
+    """A predictions JSONL file: (text, positive?, metadata) per line; spans cover word 1."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for number, (text, positive, metadata) in enumerate(passages):
+        end = text.index(" ") if " " in text else len(text)
+        spans = [{"start_index": 0, "end_index": end, "concept_id": "Q1"}] if positive else []
+        lines.append(
+            json.dumps({"id": f"p{number}", "text": text, "spans": spans, "metadata": metadata})
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def classifier(tmp_path: Path, name: str, passages, layout="per_classifier"):
+    loaded = load_predictions_file(write_predictions(tmp_path / f"{name}.jsonl", passages))
+    assert not loaded.issues
+    return compare.ComparedClassifier(
+        name, loaded.table, compare.knows_negatives(layout, loaded.table)
+    )
+
+
+TEXTS = [f"passage{i} about something" for i in range(8)]
+
+
+def labelled(positives: set[int], seen=range(1, 7), metadata=None):
+    return [(TEXTS[i], i in positives, (metadata or {}).get(i, {})) for i in seen]
+
+
+def test_cohens_kappa_textbook_case():
+    # 50 items: 20 yes/yes, 5 yes/no, 10 no/yes, 15 no/no -> po 0.7, pe 0.5, kappa 0.4
+    assert compare.cohens_kappa(20, 5, 10, 15) == pytest.approx(0.4)
+    assert compare.cohens_kappa(10, 0, 0, 10) == pytest.approx(1.0)
+    # every answer "yes" on both sides: chance agreement is total, kappa is undefined
+    assert compare.cohens_kappa(7, 0, 0, 0) is None
+    assert compare.cohens_kappa(0, 0, 0, 0) is None
+
+
+def test_jaccard_of_counts():
+    assert compare.jaccard(2, 1, 1) == pytest.approx(0.5)
+    assert compare.jaccard(0, 3, 0) == 0.0
+    assert compare.jaccard(0, 0, 0) is None
+
+
+def test_agreement_on_a_hand_computed_pair(tmp_path: Path):
+    # A: 1 2 3 positive, 4 5 6 negative; B: 2 3 4 positive, 1 5 6 negative
+    a = classifier(tmp_path, "a", labelled({1, 2, 3}))
+    b = classifier(tmp_path, "b", labelled({2, 3, 4}))
+    result = compare.agreement(a, b)
+    assert (result.n_both, result.n_only_a, result.n_only_b) == (2, 1, 1)
+    assert result.jaccard == pytest.approx(2 / 4)
+    # 6 passages: 2 yes/yes, 1 yes/no, 1 no/yes, 2 no/no -> po 4/6, pe 0.5 -> kappa 1/3
+    assert compare.kappa_table(a.table, b.table) == (2, 1, 1, 2)
+    assert result.kappa == pytest.approx(1 / 3)
+    assert result.n_compared == 6
+
+
+def test_kappa_only_over_passages_both_saw_and_duplicates_count_once(tmp_path: Path):
+    # A also saw passage 7 (negative) and lists passage 1 twice; B never saw 7
+    a = classifier(tmp_path, "a", labelled({1, 2, 3}, seen=[1, 1, 2, 3, 4, 5, 6, 7]))
+    b = classifier(tmp_path, "b", labelled({2, 3, 4}))
+    result = compare.agreement(a, b)
+    assert result.n_compared == 6
+    assert (result.n_both, result.n_only_a, result.n_only_b) == (2, 1, 1)
+    assert result.kappa == pytest.approx(1 / 3)
+
+
+def test_no_kappa_when_a_file_lists_positives_only(tmp_path: Path):
+    a = classifier(tmp_path, "a", labelled({1, 2, 3}))
+    b = classifier(tmp_path, "b", labelled({2, 3, 4}, seen=[2, 3, 4]), layout="older")
+    assert a.knows_negatives and not b.knows_negatives
+    result = compare.agreement(a, b)
+    assert result.kappa is None and result.n_compared == 0
+    assert result.jaccard == pytest.approx(0.5)
+    # a per-classifier file without a single negative does not prove it lists them
+    only_positives = classifier(tmp_path, "c", labelled({2, 3}, seen=[2, 3]))
+    assert not only_positives.knows_negatives
+
+
+def test_intersections_count_each_passage_in_its_exact_combination(tmp_path: Path):
+    a = classifier(tmp_path, "a", labelled({1, 2, 3, 6}, seen=range(1, 7)))
+    b = classifier(tmp_path, "b", labelled({2, 3, 4, 6}, seen=range(1, 7)))
+    c = classifier(tmp_path, "c", labelled({3, 5}, seen=range(1, 7)))
+    result = compare.intersections([a, b, c])
+    assert result[0] == (("a", "b"), 2)  # passages 2 and 6, sorted first
+    assert dict(result) == {
+        ("a", "b"): 2,
+        ("a",): 1,
+        ("a", "b", "c"): 1,
+        ("b",): 1,
+        ("c",): 1,
+    }
+    assert sum(count for _, count in result) == 6  # every positive passage once
+
+
+def test_summary_rows(tmp_path: Path):
+    a = classifier(tmp_path, "a", labelled({1, 2, 3}))
+    older = classifier(tmp_path, "b", labelled({2, 3}, seen=[2, 3]), layout="older")
+    rows = {row["classifier"]: row for row in compare.summary_rows([a, older])}
+    assert rows["a"]["passages"] == 6 and rows["a"]["positives"] == 3 and rows["a"]["spans"] == 3
+    assert rows["a"]["share_positive"] == pytest.approx(0.5)
+    assert rows["a"]["spans_per_positive"] == pytest.approx(1.0)
+    assert rows["b"]["share_positive"] is None  # unknown without negatives
+
+
+def test_positives_by_region_and_year(tmp_path: Path):
+    metadata = {
+        1: {"world_bank_region": "South Asia", "document_metadata.publication_ts": "2019-01-01"},
+        2: {"world_bank_region": "South Asia", "document_metadata.publication_ts": "2021-05-01"},
+        3: {"world_bank_region": "Europe & Central Asia"},
+        4: {"world_bank_region": "South Asia"},  # negative for a: not counted
+    }
+    a = classifier(tmp_path, "a", labelled({1, 2, 3}, metadata=metadata))
+    by_region = compare.positives_by([a], "region")
+    assert dict(zip(by_region["value"], by_region["positives"], strict=True)) == {
+        "Europe & Central Asia": 1,
+        "South Asia": 2,
+    }
+    by_year = compare.positives_by([a], "year")
+    assert dict(zip(by_year["value"], by_year["positives"], strict=True)) == {
+        "2019": 1,
+        "2021": 1,
+        compare.MISSING_VALUE: 1,
+    }
+    with pytest.raises(ValueError):
+        compare.positives_by([a], "text")
+
+
+def test_disagreement_tables_carry_both_classifiers_spans(tmp_path: Path):
+    a = classifier(tmp_path, "a", labelled({1, 2, 3}))
+    b = classifier(tmp_path, "b", labelled({2, 3, 4}))
+    only_a = compare.disagreement_table(a.table, b.table, "only_a").to_pylist()
+    assert [row["text"] for row in only_a] == [TEXTS[1]]
+    assert only_a[0]["spans_a"] and only_a[0]["spans_b"] == []
+    only_b = compare.disagreement_table(a.table, b.table, "only_b").to_pylist()
+    assert [row["text"] for row in only_b] == [TEXTS[4]]
+    assert only_b[0]["spans_a"] == [] and only_b[0]["spans_b"]
+    both = compare.disagreement_table(a.table, b.table, "both").to_pylist()
+    assert [row["text"] for row in both] == [TEXTS[2], TEXTS[3]]
+    assert all(row["spans_a"] and row["spans_b"] for row in both)
+    with pytest.raises(ValueError):
+        compare.disagreement_table(a.table, b.table, "neither")
+
+
+# --- the real fixtures -------------------------------------------------------------------
+
+
+def reference_sets(path: Path) -> tuple[set[str], set[str]]:
+    """(texts with spans, all texts) of a predictions file, read independently with json."""
+    positives, seen = set(), set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        passage = json.loads(line)
+        seen.add(passage["text"])
+        if passage["spans"]:
+            positives.add(passage["text"])
+    return positives, seen
+
+
+def reference_kappa(pos_a: set[str], seen_a: set[str], pos_b: set[str], seen_b: set[str]):
+    common = seen_a & seen_b
+    n = len(common)
+    yes_yes = len(common & pos_a & pos_b)
+    no_no = len(common - pos_a - pos_b)
+    p_a, p_b = len(common & pos_a) / n, len(common & pos_b) / n
+    expected = p_a * p_b + (1 - p_a) * (1 - p_b)
+    return ((yes_yes + no_no) / n - expected) / (1 - expected)
+
+
+@pytest.fixture
+def real_pair(tmp_path: Path, real_fixtures: Path) -> Path:
+    """Q218 with its real classifier and a second one that drops every third positive."""
+    data = tmp_path / "data"
+    shutil.copytree(real_fixtures / "vibe_layout" / "Q218", data / "Q218")
+    source = data / "Q218" / "6z4pufsm" / "predictions.jsonl"
+    thinned, positives_seen = [], 0
+    for line in source.read_text(encoding="utf-8").splitlines():
+        passage = json.loads(line)
+        if passage["spans"]:
+            positives_seen += 1
+            if positives_seen % 3 == 0:
+                passage["spans"] = []
+        thinned.append(json.dumps(passage, ensure_ascii=False))
+    (data / "Q218" / "thinned").mkdir()
+    (data / "Q218" / "thinned" / "predictions.jsonl").write_text("\n".join(thinned) + "\n")
+    return data
+
+
+def compared(data: Path, qid: str) -> list[compare.ComparedClassifier]:
+    entry = scan_catalogue(data).concept(qid)
+    items = []
+    for classifier_entry in entry.classifiers.values():
+        table = load_predictions_file(classifier_entry.predictions_path).table
+        knows = compare.knows_negatives(classifier_entry.layout, table)
+        items.append(compare.ComparedClassifier(classifier_entry.id, table, knows))
+    return items
+
+
+def test_real_fixtures_agreement_matches_an_independent_count(real_pair: Path):
+    real, thinned = compared(real_pair, "Q218")
+    assert (real.id, thinned.id) == ("6z4pufsm", "thinned")
+    pos_a, seen_a = reference_sets(real_pair / "Q218" / "6z4pufsm" / "predictions.jsonl")
+    pos_b, seen_b = reference_sets(real_pair / "Q218" / "thinned" / "predictions.jsonl")
+    result = compare.agreement(real, thinned)
+    assert result.n_both == len(pos_a & pos_b)
+    assert result.n_only_a == len(pos_a - pos_b) > 0
+    assert result.n_only_b == len(pos_b - pos_a) == 0
+    assert result.jaccard == pytest.approx(len(pos_a & pos_b) / len(pos_a | pos_b))
+    assert result.n_compared == len(seen_a & seen_b)
+    assert result.kappa == pytest.approx(reference_kappa(pos_a, seen_a, pos_b, seen_b))
+    assert 0 < result.kappa < 1
+    only_a = compare.disagreement_table(real.table, thinned.table, "only_a")
+    assert set(only_a["text"].to_pylist()) == pos_a - pos_b
+
+
+def test_real_fixtures_two_layouts_of_one_classifier_agree(tmp_path: Path, real_fixtures: Path):
+    """The older layout's positives are the per-classifier file's positives: Jaccard 1, no kappa."""
+    older = load_predictions_file(real_fixtures / "seed_layout/predictions/Q218/6z4pufsm.jsonl")
+    newer = load_predictions_file(real_fixtures / "vibe_layout/Q218/6z4pufsm/predictions.jsonl")
+    a = compare.ComparedClassifier(
+        "older", older.table, compare.knows_negatives("older", older.table)
+    )
+    b = compare.ComparedClassifier(
+        "newer", newer.table, compare.knows_negatives("per_classifier", newer.table)
+    )
+    assert b.knows_negatives and not a.knows_negatives
+    result = compare.agreement(a, b)
+    pos_older, _ = reference_sets(real_fixtures / "seed_layout/predictions/Q218/6z4pufsm.jsonl")
+    assert result.n_both == len(pos_older) and result.jaccard == pytest.approx(1.0)
+    assert result.kappa is None
+    assert compare.intersections([a, b]) == [(("older", "newer"), len(pos_older))]
