@@ -16,10 +16,7 @@ never when the cached app is created.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from functools import cache
-from types import ModuleType
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -36,19 +33,20 @@ from predictions_core.api_params import (
     query_lists,
 )
 from predictions_core.api_responses import (
-    error_response,
     install_error_handlers,
     json_response,
     streamed_response,
 )
+from predictions_core.background_sync import get_background_sync
 from predictions_core.catalogue import ClassifierEntry, ConceptEntry
+from predictions_core.evaluation import GOLD_SOURCES, evaluate_concept
+from predictions_core.feedback import FeedbackStore
 from predictions_core.filters import Filters
 from predictions_core.query import query_predictions
 from predictions_core.settings import Settings
 from predictions_core.store import PredictionStore, get_store
 
 API_VERSION = "1"
-NOT_AVAILABLE = "not available yet"
 
 
 def current_store() -> PredictionStore:
@@ -95,14 +93,13 @@ def create_api() -> FastAPI:
 def health(store: Store) -> Response:
     """`{"status": "ok", "concepts": N, "last_sync": ...}` plus where the data comes from."""
     catalogue = store.catalogue()
-    sync = _background_sync()
-    status = getattr(sync, "status", None)
+    sync = get_background_sync()
     return json_response(
         {
             "status": "ok",
             "concepts": len(catalogue.concepts),
-            "last_sync": status() if callable(status) else None,
-            "sync_error": getattr(sync, "last_error", None),
+            "last_sync": sync.status(),
+            "sync_error": sync.last_error,
             "sync_enabled": store.settings.sync_enabled,
             "data_dir": str(store.data_dir),
             "data_dir_is_demo": store.settings.data_dir_is_demo,
@@ -156,12 +153,7 @@ def get_predictions(qid: str, classifier_id: str, request: Request, store: Store
 def get_evaluation(qid: str, request: Request, store: Store) -> Response:
     """Precision, recall and F1 of each classifier against the concept's gold labels."""
     store.catalogue().concept(qid)  # a malformed or unknown id answers before anything runs
-    evaluation = _optional_module("predictions_core.evaluation")
-    evaluate_concept = getattr(evaluation, "evaluate_concept", None)
-    if evaluate_concept is None:
-        return error_response(501, NOT_AVAILABLE)
-    sources = getattr(evaluation, "GOLD_SOURCES", ("auto",))
-    gold_source = parse_choice(query_lists(request), "gold_source", sources, default="auto")
+    gold_source = parse_choice(query_lists(request), "gold_source", GOLD_SOURCES, default="auto")
     return json_response(evaluate_concept(store, qid, gold_source=gold_source))
 
 
@@ -171,13 +163,8 @@ def get_feedback(qid: str, classifier_id: str, request: Request, store: Store) -
     params = query_lists(request)
     fmt = parse_choice(params, "format", FEEDBACK_FORMATS, default="json")
     download = parse_flag(params, "download")
-    feedback_store_class = getattr(
-        _optional_module("predictions_core.feedback"), "FeedbackStore", None
-    )
-    if feedback_store_class is None:
-        return error_response(501, NOT_AVAILABLE)
     # reading never creates the database: no file simply means no judgements yet
-    feedback = feedback_store_class(store.settings.resolved_feedback_db)
+    feedback = FeedbackStore(store.settings.resolved_feedback_db)
     name = f"{qid}-{classifier_id}-feedback.{fmt}" if download else None
     if fmt == "jsonl":
         chunks = iter(feedback.export_jsonl(qid, classifier_id))
@@ -210,22 +197,3 @@ def _classifier_summary(store: PredictionStore, entry: ClassifierEntry) -> dict[
         "n_predictions": loaded.n_positives,
         "n_passages": loaded.n_passages,
     }
-
-
-def _optional_module(module_name: str) -> ModuleType | None:
-    """The module when it exists, else None (a module another engineer is still writing).
-
-    A module that exists but fails to import is a bug and raises (a 500), not a 501.
-    """
-    if importlib.util.find_spec(module_name) is None:
-        return None
-    return importlib.import_module(module_name)
-
-
-def _background_sync() -> Any:
-    """The process's background S3 sync, or None where that module is not there."""
-    for module_name in ("predictions_core.background_sync", "predictions_core.sync_state"):
-        getter = getattr(_optional_module(module_name), "get_background_sync", None)
-        if getter is not None:
-            return getter()
-    return None

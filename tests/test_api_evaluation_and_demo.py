@@ -6,11 +6,8 @@ and every view of the bundled demo data (these skip, with the reason, until thos
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections import Counter
-
-import pytest
 
 from predictions_core.filters import Filters
 from predictions_core.query import query_predictions
@@ -29,27 +26,7 @@ from tests.api_support import (  # noqa: F401 (serve, rich: fixtures)
 # --- evaluation and feedback (modules written by another engineer) ----------------------------
 
 
-def _module_exists(name: str) -> bool:
-    return importlib.util.find_spec(name) is not None
-
-
-@pytest.mark.parametrize(
-    ("module", "url"),
-    [
-        ("predictions_core.evaluation", "/api/evaluation/Q218"),
-        ("predictions_core.feedback", "/api/feedback/Q218/6z4pufsm"),
-    ],
-)
-def test_routes_of_modules_not_written_yet_answer_501(both_layouts, serve, module, url):
-    if _module_exists(module):
-        pytest.skip(f"{module} exists: its route is tested below")
-    answer = serve(both_layouts).get(url)
-    assert answer.status_code == 501 and answer.json() == {"error": "not available yet"}
-
-
 def test_evaluation_returns_evaluate_concept_and_404_without_gold(rich, both_layouts, serve):
-    if not _module_exists("predictions_core.evaluation"):
-        pytest.skip("predictions_core.evaluation is not written yet (the route answers 501)")
     from predictions_core.evaluation import evaluate_concept
 
     client, _ = rich
@@ -71,8 +48,6 @@ def test_evaluation_returns_evaluate_concept_and_404_without_gold(rich, both_lay
 
 
 def test_feedback_lists_the_recorded_judgements(both_layouts, serve, tmp_path):
-    if not _module_exists("predictions_core.feedback"):
-        pytest.skip("predictions_core.feedback is not written yet (the route answers 501)")
     from predictions_core.feedback import FeedbackStore
 
     client = serve(both_layouts)
