@@ -64,7 +64,7 @@ class Catalogue:
     issues: list[LoadIssue] = field(default_factory=list)
 
     def concept(self, qid: str) -> ConceptEntry:
-        """The concept `qid`; `InvalidParameterError` for a malformed id, `NotFoundError` if absent."""
+        """The concept `qid`: `InvalidParameterError` if malformed, `NotFoundError` if absent."""
         if not is_valid_qid(qid):
             raise InvalidParameterError("concept", f"{qid!r} is not a concept id (Q + digits)")
         if qid not in self.concepts:

@@ -115,11 +115,13 @@ def _parse(path: Path) -> LoadedPredictions:
 def _read_good_lines(path: Path, good_lines: list[int]) -> tuple[pa.Table, list[int]]:
     """Parse only the given (1-based) lines, through a temporary file DuckDB can read."""
     wanted = set(good_lines)
-    with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as tmp:
-        with path.open("rb") as source:
-            for number, raw in enumerate(source, start=1):
-                if number in wanted:
-                    tmp.write(raw if raw.endswith(b"\n") else raw + b"\n")
+    with (
+        tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as tmp,
+        path.open("rb") as source,
+    ):
+        for number, raw in enumerate(source, start=1):
+            if number in wanted:
+                tmp.write(raw if raw.endswith(b"\n") else raw + b"\n")
     try:
         return _duckdb_read(Path(tmp.name)), good_lines
     finally:

@@ -45,7 +45,9 @@ class Settings(BaseModel):
     )
     feedback_db: Path | None = Field(
         None,
-        description="PREDICTIONS_FEEDBACK_DB: reviewers' judgements (default <data dir>/feedback.sqlite).",
+        description=(
+            "PREDICTIONS_FEEDBACK_DB: reviewers' judgements (default <data dir>/feedback.sqlite)."
+        ),
     )
 
     @property

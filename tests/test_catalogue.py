@@ -35,7 +35,9 @@ def test_older_layout_alone(real_fixtures: Path):
 def test_gold_labels_come_from_the_concept_file(real_fixtures: Path, tmp_path: Path):
     folder = tmp_path / "Q787"
     folder.mkdir()
-    (folder / "concept.json").write_text((real_fixtures / "concepts_with_gold/Q787.json").read_text())
+    (folder / "concept.json").write_text(
+        (real_fixtures / "concepts_with_gold/Q787.json").read_text()
+    )
     catalogue = scan_catalogue(tmp_path)
     entry = catalogue.concept("Q787")
     assert len(entry.gold_passages) == 130
@@ -88,7 +90,9 @@ def test_lookups_validate_ids(both_layouts: Path):
 
 
 def test_concept_labels_deduplicate(real_fixtures: Path):
-    concept = Concept.model_validate_json((real_fixtures / "seed_layout/concepts/Q218.json").read_text())
+    concept = Concept.model_validate_json(
+        (real_fixtures / "seed_layout/concepts/Q218.json").read_text()
+    )
     labels = concept.all_labels
     assert labels[0] == "greenhouse gas"
     assert len(labels) == len(set(labels))

@@ -80,12 +80,21 @@ def test_empty_selection_still_gives_valid_documents(view):
 
 def test_text_with_quotes_commas_and_newlines_survives_csv(tmp_path):
     text = 'He said "no", then left,\nand <b>&amp;</b> 🌍 stayed'
-    line = {"id": "q", "text": text, "spans": [{"start_index": 0, "end_index": 2}], "metadata": {"k": {"nested": 1}}}
+    line = {
+        "id": "q",
+        "text": text,
+        "spans": [{"start_index": 0, "end_index": 2}],
+        "metadata": {"k": {"nested": 1}},
+    }
     path = tmp_path / "Q1" / "c" / "predictions.jsonl"
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(line) + "\n")
     catalogue = scan_catalogue(tmp_path)
-    view = (catalogue.concept("Q1"), catalogue.classifier("Q1", "c"), load_predictions_file(path).table)
+    view = (
+        catalogue.concept("Q1"),
+        catalogue.classifier("Q1", "c"),
+        load_predictions_file(path).table,
+    )
     [header, row] = list(csv.reader(io.StringIO(render("csv", view, Filters()).decode())))
     assert row[1] == text and row[2] == "He" and json.loads(row[header.index("k")]) == {"nested": 1}
 

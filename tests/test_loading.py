@@ -38,7 +38,8 @@ def passage(pid: str, text: str, spans=(), **metadata) -> str:
 
 
 @pytest.mark.parametrize(
-    "relative", ["vibe_layout/Q218/6z4pufsm/predictions.jsonl", "seed_layout/predictions/Q223/36bhx4mu.jsonl"]
+    "relative",
+    ["vibe_layout/Q218/6z4pufsm/predictions.jsonl", "seed_layout/predictions/Q223/36bhx4mu.jsonl"],
 )
 def test_real_files_load_like_pydantic_reads_them(real_fixtures: Path, relative: str, tmp_path):
     path = real_fixtures / relative
@@ -77,7 +78,9 @@ def test_bad_lines_are_skipped_and_reported_with_line_numbers(tmp_path):
         b'{"id": "latin1", "text": "caf\xe9", "spans": []}',
         "",
         passage("ok2", "methane", [(0, 7)]),
-        json.dumps({"id": "bad-span", "text": "x", "spans": [{"start_index": "0", "end_index": 1}]}),
+        json.dumps(
+            {"id": "bad-span", "text": "x", "spans": [{"start_index": "0", "end_index": 1}]}
+        ),
     ]
     path = write_lines(tmp_path / "p.jsonl", lines)
     loaded = load_predictions_file(path)
@@ -116,7 +119,13 @@ def test_metadata_variants_become_filter_columns(tmp_path):
         passage("iso", "t", **{"document_metadata.publication_ts": "2019-06-25T00:00:00Z"}),
         passage("unknown-date", "t", publication_ts="-2208988800000.0"),
         json.dumps({"id": "none", "text": "no metadata at all"}),
-        json.dumps({"id": "nested", "text": "t", "metadata": {"document_metadata": {"corpus_type_name": "CCLW"}}}),
+        json.dumps(
+            {
+                "id": "nested",
+                "text": "t",
+                "metadata": {"document_metadata": {"corpus_type_name": "CCLW"}},
+            }
+        ),
         passage("blank-region", "t", world_bank_region="", translated="maybe"),
     ]
     table = load_predictions_file(write_lines(tmp_path / "p.jsonl", lines)).table
@@ -159,7 +168,11 @@ def test_cache_is_used_then_rebuilt_when_the_file_changes(tmp_path):
     write_lines(path, [passage("a", "one"), passage("b", "two")])
     os.utime(path, ns=(1, 1))  # a distinct mtime even on coarse-clock file systems
     third = load_predictions_file(path, cache)
-    assert (third.from_cache, third.table["id"].to_pylist(), third.issues) == (False, ["a", "b"], [])
+    assert (third.from_cache, third.table["id"].to_pylist(), third.issues) == (
+        False,
+        ["a", "b"],
+        [],
+    )
     assert len(list(cache.glob("*.arrow"))) == 1  # the stale cache was removed
 
 

@@ -31,17 +31,21 @@ def test_upstream_lines_round_trip_with_computed_keys(real_fixtures: Path):
 
 
 def test_gold_concept_reads_with_all_its_passages(real_fixtures: Path):
-    concept = Concept.model_validate_json((real_fixtures / "concepts_with_gold/Q787.json").read_text())
+    concept = Concept.model_validate_json(
+        (real_fixtures / "concepts_with_gold/Q787.json").read_text()
+    )
     assert concept.wikibase_id == "Q787" and concept.preferred_label == "forestry sector"
     assert len(concept.labelled_passages) == 130
-    labellers = {l for p in concept.labelled_passages for s in p.spans for l in s.labellers}
+    labellers = {name for p in concept.labelled_passages for s in p.spans for name in s.labellers}
     assert {"sion", "tabea"} <= labellers
     assert concept.model_extra["related_concepts"]  # unknown keys kept
 
 
 def test_bad_spans_are_rejected_by_the_model():
     with pytest.raises(ValidationError):
-        LabelledPassage.model_validate({"id": "a", "text": "x", "spans": [{"start_index": 3, "end_index": 1}]})
+        LabelledPassage.model_validate(
+            {"id": "a", "text": "x", "spans": [{"start_index": 3, "end_index": 1}]}
+        )
     passage = LabelledPassage.model_validate(
         {"id": 7, "text": "abc", "spans": [{"start_index": 1, "end_index": 9}], "metadata": None}
     )
@@ -57,7 +61,15 @@ def test_fallbacks_and_urls():
 
 
 @pytest.mark.parametrize(
-    ("value", "valid"), [("Q218", True), ("Q", False), ("q218", False), ("Q1/..", False), ("Q１", False), ("Q1\n", False)]
+    ("value", "valid"),
+    [
+        ("Q218", True),
+        ("Q", False),
+        ("q218", False),
+        ("Q1/..", False),
+        ("Q１", False),
+        ("Q1\n", False),
+    ],
 )
 def test_qid_validation(value, valid):
     assert is_valid_qid(value) is valid
@@ -65,7 +77,15 @@ def test_qid_validation(value, valid):
 
 @pytest.mark.parametrize(
     ("value", "valid"),
-    [("6z4pufsm", True), ("kw:v1.2-x_y", True), ("..", False), ("a/b", False), ("a%2Fb", False), ("", False), ("abc\n", False)],
+    [
+        ("6z4pufsm", True),
+        ("kw:v1.2-x_y", True),
+        ("..", False),
+        ("a/b", False),
+        ("a%2Fb", False),
+        ("", False),
+        ("abc\n", False),
+    ],
 )
 def test_classifier_id_validation(value, valid):
     assert is_valid_classifier_id(value) is valid

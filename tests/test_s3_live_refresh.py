@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api_support import REPO_ROOT, start_uvicorn, stop_process
 from tests import s3_server
+from tests.api_support import REPO_ROOT, start_uvicorn, stop_process
 
 pytestmark = pytest.mark.s3
 moto_server = s3_server.moto_server  # fixtures
@@ -61,25 +61,8 @@ def live_server(s3, real_fixtures: Path, tmp_path: Path):
         log.unlink(missing_ok=True)
 
 
-def test_changed_and_published_predictions_appear_while_running(
-    live_server, s3, real_fixtures, tmp_path
-):
-    client = live_server
-    health = poll(
-        client, "/api/health", lambda b: b["concepts"] == 2 and b["last_sync"], "first sync"
-    )
-    assert health["sync_enabled"] is True
-    url = "/api/predictions/Q218/6z4pufsm?search=zebra%20crossing"
-    assert client.get(url).json()["filtered_count"] == 0
-
-    # a pipeline rewrites a predictions file in the bucket
-    key = "live/Q218/6z4pufsm/predictions.jsonl"
-    extra = {"id": "new.1", "text": "A zebra crossing near the methane plant.", "spans": []}
-    s3.put(key, s3.get(key) + (json.dumps(extra) + "\n").encode())
-    changed = poll(client, url, lambda b: b["filtered_count"] == 1, "the changed file showing")
-    assert changed["predictions"][0]["id"] == "new.1"
-
-    # and `predictions predict --save-to-s3` publishes a new classifier
+def publish_keyword_classifier(bucket: str, real_fixtures: Path, tmp_path: Path) -> str:
+    """Run `predictions predict ... --save-to-s3` in its own process; the classifier id."""
     passages = tmp_path / "passages.jsonl"
     lines = (real_fixtures / "passages/cclw_passages.jsonl").read_text().splitlines()[:300]
     passages.write_text("\n".join(lines) + "\n")
@@ -99,7 +82,7 @@ def test_changed_and_published_predictions_appear_while_running(
         str(tmp_path / "published"),
         "--save-to-s3",
     ]
-    env = {"PREDICTIONS_S3_BUCKET": s3.name, "PREDICTIONS_S3_PREFIX": "live/"}
+    env = {"PREDICTIONS_S3_BUCKET": bucket, "PREDICTIONS_S3_PREFIX": "live/"}
     result = subprocess.run(
         command,
         cwd=REPO_ROOT,
@@ -110,6 +93,29 @@ def test_changed_and_published_predictions_appear_while_running(
     )
     assert result.returncode == 0, result.stderr
     [published] = [p.name for p in (tmp_path / "published/Q218").iterdir() if p.is_dir()]
+    return published
+
+
+def test_changed_and_published_predictions_appear_while_running(
+    live_server, s3, real_fixtures, tmp_path
+):
+    client = live_server
+    health = poll(
+        client, "/api/health", lambda b: b["concepts"] == 2 and b["last_sync"], "first sync"
+    )
+    assert health["sync_enabled"] is True
+    url = "/api/predictions/Q218/6z4pufsm?search=zebra%20crossing"
+    assert client.get(url).json()["filtered_count"] == 0
+
+    # a pipeline rewrites a predictions file in the bucket
+    key = "live/Q218/6z4pufsm/predictions.jsonl"
+    extra = {"id": "new.1", "text": "A zebra crossing near the methane plant.", "spans": []}
+    s3.put(key, s3.get(key) + (json.dumps(extra) + "\n").encode())
+    changed = poll(client, url, lambda b: b["filtered_count"] == 1, "the changed file showing")
+    assert changed["predictions"][0]["id"] == "new.1"
+
+    # and `predictions predict --save-to-s3` publishes a new classifier
+    published = publish_keyword_classifier(s3.name, real_fixtures, tmp_path)
     concept = poll(
         client,
         "/api/concepts/Q218",

@@ -31,7 +31,9 @@ def test_a_bucket_means_no_demo_fallback(tmp_path, monkeypatch):
     settings = Settings.from_env({"PREDICTIONS_S3_BUCKET": "b", "PREDICTIONS_S3_PREFIX": "p/"})
     assert settings.data_dir == Path("data/processed")
     assert settings.sync_enabled and settings.s3_prefix == "p/"
-    assert not Settings.from_env({"PREDICTIONS_S3_BUCKET": "b", "SKIP_S3_SYNC": "TRUE"}).sync_enabled
+    assert not Settings.from_env(
+        {"PREDICTIONS_S3_BUCKET": "b", "SKIP_S3_SYNC": "TRUE"}
+    ).sync_enabled
 
 
 def test_every_variable_is_read(tmp_path):
@@ -51,7 +53,9 @@ def test_every_variable_is_read(tmp_path):
 
 def test_dotenv_file_is_read_but_real_environment_wins(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / ".env").write_text("PREDICTIONS_S3_PREFIX=from-dotenv\nPREDICTIONS_SYNC_INTERVAL_S=5\n")
+    (tmp_path / ".env").write_text(
+        "PREDICTIONS_S3_PREFIX=from-dotenv\nPREDICTIONS_SYNC_INTERVAL_S=5\n"
+    )
     monkeypatch.setenv("PREDICTIONS_SYNC_INTERVAL_S", "7")
     monkeypatch.delenv("PREDICTIONS_S3_PREFIX", raising=False)
     settings = Settings.from_env()
