@@ -7,7 +7,6 @@ The same object gives the SQL `WHERE` (`where_sql`), the URL query string
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,6 +16,7 @@ import duckdb
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from predictions_core.errors import InvalidParameterError
+from predictions_core.text_search import search_clauses
 
 SortOrder = Literal["default", "length_asc", "length_desc", "random", "document"]
 SORT_LABELS: dict[str, str] = {
@@ -28,7 +28,6 @@ SORT_LABELS: dict[str, str] = {
 }
 MAX_PAGE_SIZE = 1000
 _LIST_PARAMS = ("region", "corpus")
-_RE2_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
@@ -156,28 +155,29 @@ class Filters(BaseModel):
 
         Sorting and paging are done on the matching row positions (see `query`).
         """
-        clauses, params = _where_clauses(self)
+        search_where, search_params = self.search_sql()
+        columns_where, columns_params = self.columns_sql()
+        return f"({search_where}) AND ({columns_where})", [*search_params, *columns_params]
+
+    def search_sql(self) -> tuple[str, list[object]]:
+        """The text-search part of `where_sql` (the expensive part: `query` caches it)."""
+        pattern = self.search_pattern
+        if pattern is None:
+            return "true", []
+        clauses, params = search_clauses(
+            pattern.pattern, pattern.is_regex, pattern.case_insensitive
+        )
+        return " AND ".join(clauses), params
+
+    def columns_sql(self) -> tuple[str, list[object]]:
+        """The metadata, year and span parts of `where_sql`."""
+        clauses, params = _column_clauses(self)
         return (" AND ".join(clauses) if clauses else "true"), params
 
 
-def _where_clauses(filters: Filters) -> tuple[list[str], list[object]]:
+def _column_clauses(filters: Filters) -> tuple[list[str], list[object]]:
     clauses: list[str] = []
     params: list[object] = []
-    pattern = filters.search_pattern
-    if pattern is not None and pattern.is_regex:
-        clauses.append("regexp_matches(text, ?, ?)")
-        params += [pattern.pattern, "i" if pattern.case_insensitive else "c"]
-    elif pattern is not None:
-        # a case-insensitive RE2 search for the escaped literal: 5x cheaper than
-        # contains(lower(text), ...), which copies every text to lower-case first
-        longest_word = max(re.findall(r"\w+", pattern.pattern), key=len, default="")
-        if len(longest_word) >= 3 and longest_word != pattern.pattern:
-            # RE2 is slow on a case-insensitive phrase (~8x at 1M rows); its longest word
-            # first lets the phrase run only on the rows that can match
-            clauses.append("regexp_matches(text, ?, 'i')")
-            params.append(longest_word)
-        clauses.append("regexp_matches(text, ?, 'i')")
-        params.append(re2_literal(pattern.pattern))
     for column, values in (("region", filters.region), ("corpus", filters.corpus)):
         if values:
             clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
@@ -197,11 +197,6 @@ def _where_clauses(filters: Filters) -> tuple[list[str], list[object]]:
     if filters.has_spans is not None:
         clauses.append("n_spans > 0" if filters.has_spans else "n_spans = 0")
     return clauses, params
-
-
-def re2_literal(text: str) -> str:
-    """`text` as an RE2 pattern that matches exactly that text (punctuation escaped)."""
-    return "".join("\\" + char if char in _RE2_PUNCTUATION else char for char in text)
 
 
 def _parse_scalar(name: str, value: str) -> object:

@@ -105,14 +105,22 @@ _MATCHES_PER_TABLE = 16
 
 
 def _matching_positions(table: pa.Table, filters: Filters) -> np.ndarray:
-    """Positions of the rows that pass the filters, in file order, cached per table.
+    """Positions of the rows that pass the filters, in file order.
 
-    Paging, re-sorting and every rerun of a page ask again for the same rows: the scan over
-    the texts is done once per filter state (a few per table are kept, newest last).
+    The text search (a scan over every text) and the column filters (cheap) are found
+    separately and intersected, and each is cached per table: paging, re-sorting, every
+    rerun of a page, and a new region or year on the same search reuse the scan.
     """
-    where, params = filters.where_sql()
-    if where == "true":
-        return np.arange(table.num_rows, dtype=np.int64)
+    found: np.ndarray | None = None
+    for where, params in (filters.search_sql(), filters.columns_sql()):
+        if where == "true":
+            continue
+        positions = _positions_where(table, where, params)
+        found = positions if found is None else np.intersect1d(found, positions, True)
+    return np.arange(table.num_rows, dtype=np.int64) if found is None else found
+
+
+def _positions_where(table: pa.Table, where: str, params: list[object]) -> np.ndarray:
     key = (where, repr(params))
     with _database_lock:
         known = _matches_for(table)

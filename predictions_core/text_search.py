@@ -1,0 +1,100 @@
+"""SQL for the `search` parameter: substring or RE2 regex, with cheap prefilters.
+
+RE2 is linear in the text, but not equally fast on every pattern: a case-insensitive phrase or
+a pattern with `\\b` runs several times slower than a plain word. When a pattern can only
+match where some literal word occurs, a search for that word runs first and the full pattern
+only on the rows that pass it. The prefilter is always case-insensitive, so it can only let
+more rows through, never fewer.
+"""
+
+from __future__ import annotations
+
+import re
+
+_RE2_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+# escapes whose arguments look like literal text (\x41, \p{Greek}, \Q...\E, \1): a pattern
+# using them gets no prefilter rather than a wrong one
+_ESCAPES_WITH_ARGUMENTS = re.compile(r"\\[xpPQC0-9]")
+MIN_PREFILTER_LENGTH = 3
+
+
+def re2_literal(text: str) -> str:
+    """`text` as an RE2 pattern that matches exactly that text (punctuation escaped)."""
+    return "".join("\\" + char if char in _RE2_PUNCTUATION else char for char in text)
+
+
+def search_clauses(pattern: str, is_regex: bool, case_insensitive: bool) -> tuple[list[str], list]:
+    """`(clauses, parameters)` that together select the rows matching the search."""
+    clauses: list[str] = []
+    params: list[object] = []
+    prefilter = required_literal(pattern) if is_regex else _longest_word(pattern)
+    if prefilter is not None and prefilter != pattern:
+        clauses.append("regexp_matches(text, ?, 'i')")
+        params.append(re2_literal(prefilter))
+    if is_regex:
+        clauses.append("regexp_matches(text, ?, ?)")
+        params += [pattern, "i" if case_insensitive else "c"]
+    else:
+        # RE2 on the escaped literal: several times cheaper than contains(lower(text), ...),
+        # which first copies every text to lower case
+        clauses.append("regexp_matches(text, ?, 'i')")
+        params.append(re2_literal(pattern))
+    return clauses, params
+
+
+def _longest_word(text: str) -> str | None:
+    longest = max(re.findall(r"\w+", text), key=len, default="")
+    return longest if len(longest) >= MIN_PREFILTER_LENGTH else None
+
+
+def required_literal(pattern: str) -> str | None:
+    """The longest literal every match of the RE2 `pattern` must contain, or None.
+
+    Conservative: only text outside groups and classes counts, a top-level `|` means
+    nothing is required, and quantified characters are dropped.
+    """
+    if _ESCAPES_WITH_ARGUMENTS.search(pattern):
+        return None
+    runs: list[str] = []
+    current: list[str] = []
+    depth, index = 0, 0
+    while index < len(pattern):
+        char = pattern[index]
+        index += 1
+        literal: str | None = None
+        if char == "\\" and index < len(pattern):
+            escaped = pattern[index]
+            index += 1
+            literal = escaped if escaped in _RE2_PUNCTUATION else None
+        elif char == "[":
+            index = _end_of_class(pattern, index)
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            return None
+        elif char in "?*{":
+            if current:
+                current.pop()  # the quantified character may be absent
+            if char == "{":
+                index = pattern.find("}", index) + 1 or len(pattern)
+        elif char not in ".^$|+":
+            literal = char
+        if literal is not None and depth == 0:
+            current.append(literal)
+        else:
+            runs.append("".join(current))
+            current = []
+    runs.append("".join(current))
+    longest = max(runs, key=len)
+    return longest if len(longest) >= MIN_PREFILTER_LENGTH else None
+
+
+def _end_of_class(pattern: str, index: int) -> int:
+    """The index just past the `]` closing a character class that opened before `index`."""
+    if index < len(pattern) and pattern[index] == "^":
+        index += 1
+    if index < len(pattern) and pattern[index] == "]":
+        index += 1  # a leading ] is a literal inside the class
+    while index < len(pattern) and pattern[index] != "]":
+        index += 2 if pattern[index] == "\\" else 1
+    return index + 1
