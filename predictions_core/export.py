@@ -13,8 +13,10 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
 import orjson
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from predictions_core.catalogue import ClassifierEntry, ConceptEntry
 from predictions_core.filters import Filters
@@ -122,32 +124,31 @@ def stream_jsonl(table: pa.Table, filters: Filters) -> Iterator[bytes]:
 
 
 def stream_csv(table: pa.Table, filters: Filters) -> Iterator[bytes]:
-    """Every filtered row as CSV: the fixed columns, then one column per metadata key."""
+    """Every filtered row as CSV: the fixed columns, then one column per metadata key.
+
+    Each batch's cells are computed in DuckDB and written by Arrow's CSV writer: no Python
+    object per row, so a million rows take seconds, not a minute.
+    """
     metadata_keys = filtered_metadata_keys(table, filters)
     yield _csv_lines([[*_CSV_FIXED_COLUMNS, *metadata_keys]])
+    paths = [f'$."{key}"' for key in metadata_keys]
+    key_columns = "".join(f", meta_values[{i + 1}]" for i in range(len(paths)))
+    sql = f"""
+        SELECT id, text,
+            array_to_string(list_transform(spans, lambda s:
+                substring(text, s.start_index + 1, s.end_index - s.start_index)), ' | '),
+            to_json(list_transform(spans, lambda s: [s.start_index, s.end_index]))::VARCHAR,
+            n_spans{key_columns}
+        FROM (SELECT *, json_extract_string(metadata, ?::VARCHAR[]) AS meta_values FROM batch)
+    """
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    connection = duckdb.connect()
     for batch in iter_filtered_batches(table, filters):
-        yield _csv_lines(_csv_row(p, metadata_keys) for p in passages_from_batch(batch))
-
-
-def _csv_row(passage: dict[str, Any], metadata_keys: list[str]) -> list[Any]:
-    spans = passage["spans"]
-    metadata = passage["metadata"]
-    return [
-        passage["id"],
-        passage["text"],
-        " | ".join(span["labelled_text"] for span in spans),
-        orjson.dumps([[s["start_index"], s["end_index"]] for s in spans]).decode(),
-        len(spans),
-        *(_csv_cell(metadata.get(key)) for key in metadata_keys),
-    ]
-
-
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        return orjson.dumps(value).decode()
-    return value
+        connection.register("batch", batch)
+        cells = connection.sql(sql, params=[paths]).to_arrow_table()
+        sink = io.BytesIO()
+        pa_csv.write_csv(cells, sink, write_options=options)
+        yield sink.getvalue()
 
 
 def _csv_lines(rows: Iterable[list[Any]]) -> bytes:
