@@ -84,3 +84,14 @@ def test_a_new_filter_on_the_same_search_reuses_the_text_scan(gold_table):
     query.filtered_positions(copy, Filters(search="forest", translated=False, sort="random"))
     searches = [key for key in query._matches_cache[id(copy)] if "regexp_matches" in key[0]]
     assert len(searches) == 1
+
+
+@pytest.mark.parametrize("text", ["Sahel", "CO2 tax", "Côte d’Ivoire", "straße", "ΣΑΣ", "a.b*c"])
+def test_caseless_literal_matches_every_letter_case_and_nothing_else(text):
+    from predictions_core.text_search import re2_caseless_literal
+
+    pattern = re.compile(re2_caseless_literal(text))
+    for variant in (text, text.lower(), text.upper(), text.swapcase()):
+        if len(variant) == len(text):  # ß upper-cases to SS: a different text
+            assert pattern.fullmatch(variant), variant
+    assert not pattern.fullmatch(text + "x")
