@@ -32,9 +32,11 @@ def re2_caseless_literal(text: str) -> str:
     """
     pieces = []
     for char in text:
-        lower, upper = char.lower(), char.upper()
-        if lower != upper and len(lower) == 1 and len(upper) == 1:
-            pieces.append(f"[{lower}{upper}]")
+        variants = {v for v in (char, char.lower(), char.upper()) if len(v) == 1}
+        if variants & {"σ", "ς", "Σ"}:
+            variants |= {"σ", "ς", "Σ"}  # lower() writes ς at a word's end
+        if len(variants) > 1:
+            pieces.append("[" + "".join(sorted(variants)) + "]")
         else:
             pieces.append(re2_literal(char))
     return "".join(pieces)
