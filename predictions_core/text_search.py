@@ -46,12 +46,15 @@ def search_clauses(pattern: str, is_regex: bool, case_insensitive: bool) -> tupl
     """`(clauses, parameters)` that together select the rows matching the search."""
     clauses: list[str] = []
     params: list[object] = []
-    prefilter = _without_slow_start(
-        required_literal(pattern) if is_regex else _longest_word(pattern)
-    )
-    if prefilter is not None and prefilter != pattern:
-        clauses.append("regexp_matches(text, ?, 'c')")
-        params.append(re2_caseless_literal(prefilter))
+    if is_regex:
+        prefilters = required_literals(pattern)
+    else:
+        prefilters = [word] if (word := _longest_word(pattern)) is not None else None
+    if prefilters and prefilters != [pattern]:
+        # one fast literal scan per branch: RE2 is slow on alternations of words
+        any_literal = " OR ".join("regexp_matches(text, ?, 'c')" for _ in prefilters)
+        clauses.append(f"({any_literal})")
+        params += [re2_caseless_literal(literal) for literal in prefilters]
     if is_regex:
         clauses.append("regexp_matches(text, ?, ?)")
         params += [pattern, "i" if case_insensitive else "c"]
@@ -63,22 +66,41 @@ def search_clauses(pattern: str, is_regex: bool, case_insensitive: bool) -> tupl
     return clauses, params
 
 
-def _without_slow_start(literal: str | None) -> str | None:
-    """`literal` without leading s/k, which make a case-insensitive RE2 scan ~6x slower.
-
-    Under 'i' RE2 folds s with ſ (U+017F) and k with K (U+212A), multi-byte partners that cost
-    it its fast scan for the first character (1M rows: "Sahel" 2.0 s of CPU, "ahel" 0.33 s).
-    Any part of a required literal is required too, so the prefilter stays safe.
-    """
-    if literal is None:
-        return None
-    trimmed = literal.lstrip("sSkK")
-    return trimmed if len(trimmed) >= MIN_PREFILTER_LENGTH else None
-
-
 def _longest_word(text: str) -> str | None:
     longest = max(re.findall(r"\w+", text), key=len, default="")
     return longest if len(longest) >= MIN_PREFILTER_LENGTH else None
+
+
+def required_literals(pattern: str) -> list[str] | None:
+    """One required literal per top-level branch of `pattern`, or None if a branch has none.
+
+    Every match contains at least one of them: a prefilter that ORs them loses nothing.
+    """
+    if _ESCAPES_WITH_ARGUMENTS.search(pattern):
+        return None
+    literals = [required_literal(branch) for branch in top_level_branches(pattern)]
+    return None if None in literals else literals  # type: ignore[return-value]
+
+
+def top_level_branches(pattern: str) -> list[str]:
+    """`pattern` split at the `|` that are outside groups and character classes."""
+    branches, start, depth, index = [], 0, 0, 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":
+            index = _end_of_class(pattern, index + 1)
+            continue
+        if char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            branches.append(pattern[start:index])
+            start = index + 1
+        index += 1
+    branches.append(pattern[start:])
+    return branches
 
 
 def required_literal(pattern: str) -> str | None:

@@ -36,6 +36,23 @@ def test_required_literal(pattern, literal):
     assert required_literal(pattern) == literal
 
 
+@pytest.mark.parametrize(
+    ("pattern", "literals"),
+    [
+        ("black carbon|peatland", ["black carbon", "peatland"]),
+        ("CO₂|carbon dioxide", ["CO₂", "carbon dioxide"]),
+        ("forest|wo", None),  # a branch with no literal long enough: no prefilter
+        ("a[|]b|cde", None),
+        (r"x\|yz|abc", ["x|yz", "abc"]),
+        ("(green ?house|GHG)", None),
+    ],
+)
+def test_required_literals_one_per_branch(pattern, literals):
+    from predictions_core.text_search import required_literals
+
+    assert required_literals(pattern) == literals
+
+
 @pytest.mark.parametrize("text", ["a.b", "100%", "(x)", "back\\slash", "C++", "[1]", "e\u0301"])
 def test_re2_literal_matches_exactly_its_text(text):
     assert re.fullmatch(re2_literal(text), text)
@@ -59,6 +76,10 @@ def gold_table(tmp_path_factory, real_fixtures: Path):
         "/wood(s|land)?/i",
         "/(?i)FORESTRY/",
         "/colou?r/",
+        "/forest|wood/i",
+        "/Forest|timber|logging/",
+        "/(?i)forestry|WOOD/",
+        r"/sustainable forest(ry)?|\bpulp\b/",
         "forest management",
         "Forest Management",
         "sustainable forest",
