@@ -112,16 +112,19 @@ def _matching_positions(table: pa.Table, filters: Filters) -> np.ndarray:
     rerun of a page, and a new region or year on the same search reuse the scan.
     """
     found: np.ndarray | None = None
-    for where, params in (filters.search_sql(), filters.columns_sql()):
+    for kind, (where, params) in (
+        ("search", filters.search_sql()),
+        ("columns", filters.columns_sql()),
+    ):
         if where == "true":
             continue
-        positions = _positions_where(table, where, params)
+        positions = _positions_where(table, where, params, kind)
         found = positions if found is None else np.intersect1d(found, positions, True)
     return np.arange(table.num_rows, dtype=np.int64) if found is None else found
 
 
-def _positions_where(table: pa.Table, where: str, params: list[object]) -> np.ndarray:
-    key = (where, repr(params))
+def _positions_where(table: pa.Table, where: str, params: list[object], kind: str) -> np.ndarray:
+    key = (where, repr(params), kind)
     with _database_lock:
         known = _matches_for(table)
         if key in known:
@@ -139,8 +142,11 @@ def _positions_where(table: pa.Table, where: str, params: list[object]) -> np.nd
     with _database_lock:
         known = _matches_for(table)
         known[key] = found
-        while len(known) > _MATCHES_PER_TABLE:
-            known.pop(next(iter(known)))
+        # each kind has its own budget: a stream of new column filters must not evict the
+        # text scans, which are the expensive entries (a rescan costs ~2 s at 1M rows)
+        same_kind = [old for old in known if old[2] == kind]
+        for old in same_kind[: max(0, len(same_kind) - _MATCHES_PER_TABLE)]:
+            known.pop(old)
     return found
 
 
