@@ -13,6 +13,7 @@ from pathlib import Path
 from predictions_core.catalogue import Catalogue, ClassifierEntry, scan_catalogue
 from predictions_core.issues import LoadIssue
 from predictions_core.loading import LoadedPredictions, fingerprint, load_predictions_file
+from predictions_core.query import warm_up_in_background
 from predictions_core.settings import Settings
 
 
@@ -60,6 +61,7 @@ class PredictionStore:
                 return known[1]
             loaded = load_predictions_file(path, self.settings.resolved_cache_dir)
             self._loaded[path] = (key, loaded)
+            warm_up_in_background(loaded.table)
             return loaded
 
     def loaded_issues(self) -> list[LoadIssue]:

@@ -54,3 +54,16 @@ def test_issues_of_loaded_files_are_collected(tmp_path: Path, settings_for):
     store.predictions("Q1", "clf")
     [issue] = store.loaded_issues()
     assert issue.line == 2 and issue.path.endswith("predictions.jsonl")
+
+
+def test_large_tables_are_warmed_up_in_the_background_small_ones_not():
+    import pyarrow as pa
+
+    from predictions_core.query import WARM_UP_MIN_ROWS, warm_up_in_background
+
+    assert warm_up_in_background(pa.table({"text": ["a", "b"]})) is None
+    big = pa.table({"text": ["forest"] * WARM_UP_MIN_ROWS})
+    thread = warm_up_in_background(big)
+    assert thread is not None and thread.daemon
+    thread.join(timeout=30)
+    assert not thread.is_alive()

@@ -1,0 +1,92 @@
+"""Smoke test of the benchmark machinery at tiny N (not a timing test).
+
+The synthetic generator must produce files the real loader reads without a single issue, and
+the baseline (the original service's way) and our query path must agree on what each query
+of the benchmark's mix selects, or the benchmark would compare different work.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.baseline import load_passages, query_passages
+from benchmarks.synthetic import query_mix, write_synthetic_predictions
+from predictions_core.filters import Filters
+from predictions_core.loading import load_predictions_file
+from predictions_core.query import query_predictions
+
+N_PASSAGES = 400
+
+
+@pytest.fixture(scope="module")
+def synthetic_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One small synthetic predictions file, shared by the tests of this module."""
+    path = tmp_path_factory.mktemp("synthetic") / "predictions.jsonl"
+    write_synthetic_predictions(path, N_PASSAGES, seed=3)
+    return path
+
+
+def test_generator_is_deterministic_by_seed(tmp_path: Path, synthetic_file: Path) -> None:
+    again = tmp_path / "again.jsonl"
+    other = tmp_path / "other.jsonl"
+    write_synthetic_predictions(again, N_PASSAGES, seed=3)
+    write_synthetic_predictions(other, N_PASSAGES, seed=4)
+    assert again.read_bytes() == synthetic_file.read_bytes()
+    assert other.read_bytes() != synthetic_file.read_bytes()
+
+
+def test_lines_are_shaped_like_upstream(synthetic_file: Path) -> None:
+    records = [json.loads(line) for line in synthetic_file.read_text().splitlines()]
+    assert len(records) == N_PASSAGES
+    positives = [r for r in records if r["spans"]]
+    assert 0.25 < len(positives) / N_PASSAGES < 0.55
+    for record in positives:
+        assert 1 <= len(record["spans"]) <= 4
+        for span in record["spans"]:
+            # upstream repeats the passage text in every span
+            assert span["text"] == record["text"]
+            assert span["labelled_text"] == record["text"][span["start_index"] : span["end_index"]]
+            assert {"id", "concept_id", "labellers", "timestamps"} <= span.keys()
+    lengths = [len(r["text"]) for r in records]
+    assert min(lengths) >= 150 and max(lengths) <= 1500
+    translated_values = {type(r["metadata"]["translated"]) for r in records}
+    assert translated_values == {str, bool}
+
+
+def test_real_loader_reads_every_line(synthetic_file: Path, tmp_path: Path) -> None:
+    loaded = load_predictions_file(synthetic_file, cache_dir=tmp_path / "cache")
+    assert loaded.issues == []
+    assert loaded.n_passages == N_PASSAGES
+    records = [json.loads(line) for line in synthetic_file.read_text().splitlines()]
+    assert loaded.n_positives == sum(1 for r in records if r["spans"])
+    assert loaded.table["n_spans"].to_pylist() == [len(r["spans"]) for r in records]
+    # the filter columns are filled from the metadata keys the generator writes
+    assert loaded.table["region"].null_count < N_PASSAGES
+    assert loaded.table["corpus"].null_count == 0
+    assert loaded.table["year"].null_count < N_PASSAGES
+
+
+def test_baseline_and_ours_agree_on_the_query_mix(synthetic_file: Path, tmp_path: Path) -> None:
+    loaded = load_predictions_file(synthetic_file, cache_dir=tmp_path / "cache")
+    passages = load_passages(synthetic_file)
+    assert len(passages) == N_PASSAGES
+    for params in query_mix():
+        filters = Filters.from_query_params(params)
+        ours = query_predictions(loaded.table, filters)
+        theirs = query_passages(passages, filters)
+        assert ours.filtered_count == theirs.filtered_count, params
+        if filters.sort != "random":  # the two shuffles differ by design; the rest must not
+            assert ours.rows["id"].to_pylist() == [p.id for p in theirs.rows], params
+
+
+def test_the_mix_selects_something_and_not_everything(synthetic_file: Path) -> None:
+    passages = load_passages(synthetic_file)
+    counts = [
+        query_passages(passages, Filters.from_query_params(p)).filtered_count for p in query_mix()
+    ]
+    assert len(counts) >= 100
+    assert any(0 < count < N_PASSAGES // 10 for count in counts)  # selective queries
+    assert any(count > N_PASSAGES // 2 for count in counts)  # broad queries
