@@ -28,7 +28,9 @@ import pyarrow as pa
 from predictions_core.issues import LoadIssue
 from predictions_core.validation import find_bad_lines, line_numbers_of_rows
 
-CACHE_FORMAT = "3"
+# the DuckDB version is part of the cache key: `passage_key` is DuckDB's `hash(text)`, which
+# may change between versions, and caches built by two versions must never be joined
+CACHE_FORMAT = "4d" + duckdb.__version__.replace(".", "").replace("-", "")
 _SPAN_TYPE = (
     "STRUCT(start_index BIGINT, end_index BIGINT, concept_id VARCHAR, "
     "labellers VARCHAR[], timestamps VARCHAR[])[]"

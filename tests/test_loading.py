@@ -191,3 +191,21 @@ def test_passages_join_across_classifiers_by_text(real_fixtures: Path, tmp_path)
     newer = load_predictions_file(real_fixtures / "vibe_layout/Q218/6z4pufsm/predictions.jsonl")
     positives = pc.filter(newer.table["passage_key"], pc.greater(newer.table["n_spans"], 0))
     assert set(older.table["passage_key"].to_pylist()) == set(positives.to_pylist())
+
+
+def test_the_cache_key_names_the_duckdb_version(tmp_path, monkeypatch):
+    import duckdb
+
+    from predictions_core import loading
+
+    path = write_lines(tmp_path / "p.jsonl", [passage("a", "one")])
+    load_predictions_file(path, tmp_path / "cache")
+    [cache_file] = (tmp_path / "cache").glob("*.arrow")
+    assert duckdb.__version__.replace(".", "") in cache_file.name
+    # another version's cache is not read: the file is parsed again and the old cache replaced
+    monkeypatch.setattr(loading, "CACHE_FORMAT", "4d999")
+    again = load_predictions_file(path, tmp_path / "cache")
+    assert again.from_cache is False
+    assert [p.name for p in (tmp_path / "cache").glob("*.arrow")] == [
+        cache_file.name.replace(cache_file.name.rsplit("-v", 1)[1], "4d999.arrow")
+    ]
