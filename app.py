@@ -9,9 +9,9 @@ import streamlit as st
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 
-from predictions_core.api import create_api
-from predictions_core.api_responses import ApiErrorShapeMiddleware
-from predictions_core.lifecycle import server_lifespan
+from predictions_core.api.lifespan import server_lifespan
+from predictions_core.api.responses import ApiErrorShapeMiddleware
+from predictions_core.api.routes import create_api
 
 app = st.App(
     "app.py",

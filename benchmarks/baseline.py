@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from predictions_core.filters import Filters
-from predictions_core.models import LabelledPassage
+from predictions_core.data.models import LabelledPassage
+from predictions_core.query.filters import Filters
 
 
 @dataclass

@@ -76,7 +76,7 @@ def build_caches(data_dir: Path) -> float:
     """Parse the files once into the columnar cache (a no-op when the cache is there)."""
     code = (
         "import sys; from pathlib import Path; "
-        "from predictions_core.loading import load_predictions_file as load; "
+        "from predictions_core.data.loading import load_predictions_file as load; "
         "[load(p, Path(sys.argv[1])) for p in sorted(Path(sys.argv[2]).glob('*/*/*.jsonl'))]"
     )
     started = time.perf_counter()

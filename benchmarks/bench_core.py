@@ -76,17 +76,17 @@ def _warm_imports() -> None:
     import pandas  # noqa: F401
     import pyarrow.compute  # noqa: F401
 
-    import predictions_core.derive  # noqa: F401
-    import predictions_core.loading  # noqa: F401
-    import predictions_core.query  # noqa: F401
+    import predictions_core.data.derive  # noqa: F401
+    import predictions_core.data.loading  # noqa: F401
+    import predictions_core.query.engine  # noqa: F401
 
 
 def worker_ours(path: Path, cache_dir: Path, run_queries: bool) -> dict[str, object]:
     """Load with our loader (cold or cached, as the cache dir says), then run the mix."""
     _warm_imports()
-    from predictions_core.filters import Filters
-    from predictions_core.loading import load_predictions_file
-    from predictions_core.query import query_predictions
+    from predictions_core.data.loading import load_predictions_file
+    from predictions_core.query.engine import query_predictions
+    from predictions_core.query.filters import Filters
 
     sources = _core_source_digests()  # what this process imported, if someone edits mid-run
     started, cpu_started = time.perf_counter(), _cpu_seconds()
@@ -118,7 +118,7 @@ def worker_baseline(path: Path, query_limit: int | None) -> dict[str, object]:
     """Load like the original service (pydantic, line by line), then run (part of) the mix."""
     _warm_imports()
     from benchmarks.baseline import load_passages, query_passages
-    from predictions_core.filters import Filters
+    from predictions_core.query.filters import Filters
 
     started, cpu_started = time.perf_counter(), _cpu_seconds()
     passages = load_passages(path)

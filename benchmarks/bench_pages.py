@@ -68,9 +68,9 @@ def bare_query_seconds(params: dict) -> tuple[float, int]:
     """The baseline: `query_predictions` alone for these URL parameters (table in memory)."""
     import pyarrow as pa
 
-    from predictions_core.filters import Filters
-    from predictions_core.query import query_predictions
-    from predictions_core.store import get_store
+    from predictions_core.data.store import get_store
+    from predictions_core.query.engine import query_predictions
+    from predictions_core.query.filters import Filters
 
     loaded = get_store().predictions(QID, CLASSIFIER).table
     # a new Table object over the same buffers (no copy): `query` caches matches per table

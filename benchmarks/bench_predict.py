@@ -6,7 +6,7 @@ Passages: the real CCLW passages of `../shared/fixtures/real` repeated to `--n` 
 demo corpus when the fixtures are absent). Concept: the real Q218 "greenhouse gas" (~100
 labels; the demo Q218 otherwise). Baseline, in the same run: the same labels as one plain
 longest-first alternation (`(?<!\\w)(?:label|label|...)(?!\\w)`) — what the trie-factored
-pattern of `predictions_core.classifiers` replaces. Then the whole command path: reading a
+pattern of `predictions_core.predict.classifiers` replaces. Then the whole command path: reading a
 JSONL passages file and `predict_concept` writing all four classifiers' files.
 """
 
@@ -24,9 +24,9 @@ import orjson
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from predictions_core.classifiers import CLASSIFIER_KINDS, build_classifier  # noqa: E402
-from predictions_core.models import Concept  # noqa: E402
-from predictions_core.predict import predict_concept, read_passages  # noqa: E402
+from predictions_core.data.models import Concept  # noqa: E402
+from predictions_core.predict.classifiers import CLASSIFIER_KINDS, build_classifier  # noqa: E402
+from predictions_core.predict.runner import predict_concept, read_passages  # noqa: E402
 
 FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "real"
 
@@ -40,8 +40,8 @@ def load_inputs(n_passages: int) -> tuple[Concept, list[dict], str]:
         concept = Concept.model_validate(orjson.loads(concept_path.read_bytes()))
         source = "real CCLW passages, real Q218"
     else:
-        from predictions_core.demo import demo_concepts
-        from predictions_core.demo_corpus import build_corpus
+        from predictions_core.demo.build import demo_concepts
+        from predictions_core.demo.corpus import build_corpus
 
         rows = [passage.row for passage in build_corpus()]
         concept = demo_concepts()[0]

@@ -35,7 +35,7 @@ import boto3
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # so the test helpers (tests/s3_server.py) import
 
-from predictions_core.s3 import sync_bucket  # noqa: E402
+from predictions_core.sync.s3 import sync_bucket  # noqa: E402
 from tests.s3_server import MotoServer, RequestCounter, local_tree  # noqa: E402
 
 REAL_PREDICTIONS = (

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from predictions_core.settings import DEMO_DATA_DIR, REPO_ROOT
+from predictions_core.data.location import DEMO_DATA_DIR, REPO_ROOT
 from tests.test_e2e_browser import browser_page, running_app, wait_for_app
 
 BROWSE_VIEW = "/browse?concept=Q787&search=forest&page_size=5"

@@ -6,7 +6,7 @@ Bucket and prefix default to PREDICTIONS_S3_BUCKET / PREDICTIONS_S3_PREFIX, so t
 service and the app read them from the same environment. The endpoint and credentials are
 boto3's own (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...). It waits for the server to answer,
 creates the bucket if it is missing, and publishes the directory the way
-`predictions predict --save-to-s3` does (`predictions_core.s3.upload_directory`: caches,
+`predictions predict --save-to-s3` does (`predictions_core.sync.s3.upload_directory`: caches,
 hidden files and the feedback DB stay out). It never deletes anything.
 """
 
@@ -21,8 +21,8 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from predictions_core.s3 import upload_directory
-from predictions_core.sync_state import UploadReport
+from predictions_core.sync.s3 import upload_directory
+from predictions_core.sync.state import UploadReport
 
 
 def wait_for_s3(client, timeout_s: float, poll_s: float = 1.0) -> None:

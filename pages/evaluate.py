@@ -2,12 +2,12 @@
 
 Gold: the concept's `labelled_passages`, reviewers' ✓/✗ feedback from Browse/Compare, or both
 (`gold_source=concept|feedback|both`, as in `GET /api/evaluation`). The scoring rules live in
-`predictions_core.evaluation`.
+`predictions_core.analysis.evaluation`.
 """
 
 import streamlit as st
 
-from predictions_core.evaluation import DIMENSIONS, compare_slices
+from predictions_core.analysis.evaluation import DIMENSIONS, compare_slices
 from predictions_core.ui import evaluate_view as view
 from predictions_core.ui.data import current_catalogue, current_store
 from predictions_core.ui.shell import start_page

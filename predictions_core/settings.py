@@ -1,54 +1,99 @@
-"""Settings: one pydantic model, read from the environment (and a `.env` file) once.
+"""Settings: one pydantic-settings model, read from the environment and a `.env` file.
 
-Every field has a default and a description; CONTRACT §3 is the list of variables.
+Every field has a default and a description; CONTRACT §3 is the list of variables. Reading
+settings never looks at the disk beyond `.env`: the fallback to the bundled demo data (which
+needs a look inside `data/processed`) is `data.location.app_settings`, which is also the one
+place a process reads its settings, once.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import Annotated
 
-from dotenv import load_dotenv
-from pydantic import BaseModel, Field
+from pydantic import BeforeValidator, Field, PrivateAttr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEMO_DATA_DIR = REPO_ROOT / "data" / "demo"
+from predictions_core.flags import parse_bool
+
 DEFAULT_DATA_DIR = Path("data/processed")
 
 
-class Settings(BaseModel):
-    """Where data lives and how it is kept up to date."""
+def _flag(name: str) -> BeforeValidator:
+    # the project's own true/false words, so a typo ("ture") is an error, not False
+    return BeforeValidator(lambda value: parse_bool(value, name))
+
+
+class Settings(BaseSettings):
+    """Where data lives and how it is kept up to date (CONTRACT §3)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",  # relative to the working directory; a real variable wins over it
+        env_ignore_empty=True,  # `PREDICTIONS_DATA_DIR=` means "not set"
+        extra="ignore",
+        populate_by_name=True,
+        validate_default=False,
+    )
 
     data_dir: Path = Field(
         DEFAULT_DATA_DIR,
+        validation_alias="PREDICTIONS_DATA_DIR",
         description="PREDICTIONS_DATA_DIR: where predictions are read from.",
-    )
-    data_dir_is_demo: bool = Field(
-        False, description="True when data_dir fell back to the bundled demo data."
     )
     s3_bucket: str | None = Field(
         None,
+        validation_alias="PREDICTIONS_S3_BUCKET",
         description="PREDICTIONS_S3_BUCKET: bucket to sync into the data dir (unset: no sync).",
     )
-    s3_prefix: str = Field("", description="PREDICTIONS_S3_PREFIX: key prefix inside the bucket.")
-    skip_s3_sync: bool = Field(
-        False, description="SKIP_S3_SYNC: never sync, use local data as it is."
+    s3_prefix: str = Field(
+        "",
+        validation_alias="PREDICTIONS_S3_PREFIX",
+        description="PREDICTIONS_S3_PREFIX: key prefix inside the bucket.",
+    )
+    skip_s3_sync: Annotated[bool, _flag("SKIP_S3_SYNC")] = Field(
+        False,
+        validation_alias="SKIP_S3_SYNC",
+        description="SKIP_S3_SYNC: never sync, use local data as it is.",
     )
     sync_interval_s: float = Field(
         0.0,
-        ge=0,
+        validation_alias="PREDICTIONS_SYNC_INTERVAL_S",
         description="PREDICTIONS_SYNC_INTERVAL_S: re-sync every N seconds (0: at start-up only).",
     )
     cache_dir: Path | None = Field(
         None,
+        validation_alias="PREDICTIONS_CACHE_DIR",
         description="PREDICTIONS_CACHE_DIR: derived columnar caches (default <data dir>/.cache).",
     )
     feedback_db: Path | None = Field(
         None,
+        validation_alias="PREDICTIONS_FEEDBACK_DB",
         description=(
             "PREDICTIONS_FEEDBACK_DB: reviewers' judgements (default <data dir>/feedback.sqlite)."
         ),
     )
+    # set only by `data.location.with_demo_fallback`, never from the environment
+    _data_dir_is_demo: bool = PrivateAttr(False)
+
+    @field_validator("sync_interval_s", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> float:
+        from predictions_core.errors import InvalidParameterError
+
+        try:
+            seconds = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            seconds = -1.0
+        if not seconds >= 0:  # also rejects NaN
+            raise InvalidParameterError(
+                "PREDICTIONS_SYNC_INTERVAL_S", f"expected a number of seconds >= 0, got {value!r}"
+            )
+        return seconds
+
+    @property
+    def data_dir_is_demo(self) -> bool:
+        """True when `data_dir` fell back to the bundled demo data."""
+        return self._data_dir_is_demo
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -64,57 +109,8 @@ class Settings(BaseModel):
     def sync_enabled(self) -> bool:
         return bool(self.s3_bucket) and not self.skip_s3_sync
 
-    @classmethod
-    def from_env(
-        cls, environ: dict[str, str] | None = None, *, read_dotenv: bool = True
-    ) -> Settings:
-        """Build settings from `environ` (default: `os.environ`, after reading `./.env`)."""
-        if environ is None:
-            if read_dotenv:
-                # override=False: a real environment variable always wins over .env
-                load_dotenv(Path.cwd() / ".env", override=False)
-            environ = dict(os.environ)
-        bucket = environ.get("PREDICTIONS_S3_BUCKET") or None
-        data_dir_value = environ.get("PREDICTIONS_DATA_DIR")
-        data_dir = Path(data_dir_value) if data_dir_value else DEFAULT_DATA_DIR
-        is_demo = False
-        if not data_dir_value and not bucket and not _holds_a_concept(data_dir):
-            data_dir, is_demo = DEMO_DATA_DIR, True
-        return cls(
-            data_dir=data_dir,
-            data_dir_is_demo=is_demo,
-            s3_bucket=bucket,
-            s3_prefix=environ.get("PREDICTIONS_S3_PREFIX", ""),
-            skip_s3_sync=_parse_bool(environ.get("SKIP_S3_SYNC", "false")),
-            sync_interval_s=_parse_seconds(environ.get("PREDICTIONS_SYNC_INTERVAL_S")),
-            cache_dir=_optional_path(environ.get("PREDICTIONS_CACHE_DIR")),
-            feedback_db=_optional_path(environ.get("PREDICTIONS_FEEDBACK_DB")),
-        )
-
-
-def _holds_a_concept(data_dir: Path) -> bool:
-    from predictions_core.catalogue import find_concept_ids
-
-    return bool(find_concept_ids(data_dir))
-
-
-def _parse_seconds(value: str | None) -> float:
-    from predictions_core.errors import InvalidParameterError
-
-    try:
-        seconds = float(value or 0)
-    except ValueError:
-        seconds = -1.0
-    if not seconds >= 0:  # also rejects NaN
-        raise InvalidParameterError(
-            "PREDICTIONS_SYNC_INTERVAL_S", f"expected a number of seconds >= 0, got {value!r}"
-        )
-    return seconds
-
-
-def _parse_bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _optional_path(value: str | None) -> Path | None:
-    return Path(value) if value else None
+    def as_demo(self, demo_dir: Path) -> Settings:
+        """A copy reading the bundled demo data at `demo_dir`."""
+        copy = self.model_copy(update={"data_dir": demo_dir})
+        copy._data_dir_is_demo = True
+        return copy

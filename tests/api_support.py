@@ -29,10 +29,10 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 
-from predictions_core.api import create_api
-from predictions_core.api_responses import ApiErrorShapeMiddleware
-from predictions_core.settings import Settings
-from predictions_core.store import get_store
+from predictions_core.api.responses import ApiErrorShapeMiddleware
+from predictions_core.api.routes import create_api
+from predictions_core.data.location import app_settings
+from predictions_core.data.store import get_store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RICH_QID = "Q787"
@@ -42,7 +42,7 @@ STARTUP_TIMEOUT_S = 90.0
 
 
 def api_environment(data_dir: Path, work_dir: Path) -> dict[str, str]:
-    """The variables that make `Settings.from_env()` read `data_dir` and nothing else."""
+    """The variables that make `app_settings()` read `data_dir` and nothing else."""
     return {
         "PREDICTIONS_DATA_DIR": str(data_dir),
         "PREDICTIONS_CACHE_DIR": str(work_dir / "cache"),
@@ -219,7 +219,7 @@ def rich_url(query: str = "") -> str:
 
 def current_table(qid: str, classifier_id: str):
     """The table the API serves, through the same store (the environment is set by `serve`)."""
-    store = get_store(Settings.from_env())
+    store = get_store(app_settings())
     catalogue = store.catalogue()
     return (
         catalogue.concept(qid),

@@ -7,10 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from predictions_core.settings import DEMO_DATA_DIR, Settings
+from predictions_core.data.location import DEMO_DATA_DIR, forget_settings
+from predictions_core.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REAL_FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "real"
+
+
+@pytest.fixture(autouse=True)
+def settings_read_afresh():
+    """Each test's process settings come from the environment that test sets up.
+
+    A real process reads its settings once; tests change the environment between tests.
+    """
+    forget_settings()
+    yield
+    forget_settings()
 
 
 @pytest.fixture(scope="session")

@@ -20,10 +20,10 @@ from urllib.parse import parse_qs
 import pyarrow as pa
 import pytest
 
-from predictions_core import api as api_module
-from predictions_core.export import render_download
-from predictions_core.filters import Filters
-from predictions_core.query import iter_filtered_batches, query_predictions
+from predictions_core.api import routes as api_module
+from predictions_core.query.engine import iter_filtered_batches, query_predictions
+from predictions_core.query.export import render_download
+from predictions_core.query.filters import Filters
 from tests.api_support import (  # noqa: F401 (serve, rich: fixtures)
     RICH_CLASSIFIER,
     RICH_QID,
@@ -59,8 +59,8 @@ def test_health_counts_the_concepts_of_both_layouts(both_layouts, serve):
 
 
 def test_health_reports_the_last_background_sync(both_layouts, serve, monkeypatch):
-    background_sync = pytest.importorskip("predictions_core.background_sync")
-    from predictions_core.sync_state import SyncReport, utc_now
+    background_sync = pytest.importorskip("predictions_core.sync.background")
+    from predictions_core.sync.state import SyncReport, utc_now
 
     report = SyncReport(bucket="bucket-x", prefix="p/", data_dir=both_layouts)
     report.error, report.finished_at = "no permission", utc_now()

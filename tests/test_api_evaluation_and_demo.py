@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from predictions_core.filters import Filters
-from predictions_core.query import query_predictions
-from predictions_core.settings import Settings
-from predictions_core.store import get_store
+from predictions_core.data.location import app_settings
+from predictions_core.data.store import get_store
+from predictions_core.query.engine import query_predictions
+from predictions_core.query.filters import Filters
 from tests.api_support import (  # noqa: F401 (serve, rich: fixtures)
     RICH_CLASSIFIER,
     RICH_QID,
@@ -27,11 +27,11 @@ from tests.api_support import (  # noqa: F401 (serve, rich: fixtures)
 
 
 def test_evaluation_returns_evaluate_concept_and_404_without_gold(rich, both_layouts, serve):
-    from predictions_core.evaluation import evaluate_concept
+    from predictions_core.analysis.evaluation import evaluate_concept
 
     client, _ = rich
     body = client.get(f"/api/evaluation/{RICH_QID}").json()
-    expected = evaluate_concept(get_store(Settings.from_env()), RICH_QID)
+    expected = evaluate_concept(get_store(app_settings()), RICH_QID)
     assert body == json.loads(json.dumps(expected, default=str))
     assert body["wikibase_id"] == RICH_QID and body["n_gold"] == 130
     (scores,) = body["classifiers"]
@@ -48,7 +48,7 @@ def test_evaluation_returns_evaluate_concept_and_404_without_gold(rich, both_lay
 
 
 def test_feedback_lists_the_recorded_judgements(both_layouts, serve, tmp_path):
-    from predictions_core.feedback import FeedbackStore
+    from predictions_core.feedback.store import FeedbackStore
 
     client = serve(both_layouts)
     url = "/api/feedback/Q218/6z4pufsm"

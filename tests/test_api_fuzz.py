@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from predictions_core.filters import Filters
-from predictions_core.query import query_predictions
-from predictions_core.settings import Settings
-from predictions_core.store import get_store
+from predictions_core.data.location import app_settings
+from predictions_core.data.store import get_store
+from predictions_core.query.engine import query_predictions
+from predictions_core.query.filters import Filters
 from tests.api_support import (
     RICH_CLASSIFIER,
     RICH_QID,
@@ -175,7 +175,7 @@ def test_any_valid_filters_give_the_rows_of_query_predictions(client, params):
     answer = client.get(f"/api/predictions/{RICH_QID}/{RICH_CLASSIFIER}", params=params)
     assert answer.status_code == 200, answer.text
     filters = Filters.from_query_params(params)
-    table = get_store(Settings.from_env()).predictions(RICH_QID, RICH_CLASSIFIER).table
+    table = get_store(app_settings()).predictions(RICH_QID, RICH_CLASSIFIER).table
     expected = query_predictions(table, filters)
     body = answer.json()
     assert body["filtered_count"] == expected.filtered_count

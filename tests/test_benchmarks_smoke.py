@@ -14,9 +14,9 @@ import pytest
 
 from benchmarks.baseline import load_passages, query_passages
 from benchmarks.synthetic import query_mix, write_synthetic_predictions
-from predictions_core.filters import Filters
-from predictions_core.loading import load_predictions_file
-from predictions_core.query import query_predictions
+from predictions_core.data.loading import load_predictions_file
+from predictions_core.query.engine import query_predictions
+from predictions_core.query.filters import Filters
 
 N_PASSAGES = 400
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from predictions_core.catalogue import find_concept_ids, scan_catalogue
+from predictions_core.data.catalogue import find_concept_ids, scan_catalogue
+from predictions_core.data.models import Concept
 from predictions_core.errors import InvalidParameterError, NotFoundError
-from predictions_core.models import Concept
 
 
 def test_both_layouts_side_by_side(both_layouts: Path):

@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from predictions_core.classifiers import (
+from predictions_core.data.models import Concept, is_valid_classifier_id
+from predictions_core.errors import InvalidParameterError
+from predictions_core.predict.classifiers import (
     CLASSIFIER_KINDS,
     CasedKeywordClassifier,
     KeywordClassifier,
@@ -20,8 +22,6 @@ from predictions_core.classifiers import (
     label_pattern,
     resolve_kinds,
 )
-from predictions_core.errors import InvalidParameterError
-from predictions_core.models import Concept, is_valid_classifier_id
 
 
 def concept(*labels: str, negative: tuple[str, ...] = (), qid: str = "Q218") -> Concept:

@@ -1,4 +1,4 @@
-"""`predictions_core.compare` on hand-computed cases and on the real fixtures."""
+"""`predictions_core.analysis.compare` on hand-computed cases and on the real fixtures."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from predictions_core import compare
-from predictions_core.catalogue import scan_catalogue
-from predictions_core.loading import load_predictions_file
+from predictions_core.analysis import compare
+from predictions_core.data.catalogue import scan_catalogue
+from predictions_core.data.loading import load_predictions_file
 
 
 def write_predictions(path: Path, passages: list[tuple[str, bool, dict]]) -> Path:

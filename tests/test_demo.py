@@ -11,10 +11,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from predictions_core.cli import main
-from predictions_core.demo_corpus import REGION_COUNTRIES
-from predictions_core.models import Classifier, Concept, LabelledPassage
-from predictions_core.settings import DEMO_DATA_DIR, REPO_ROOT
+from predictions_core.cli.main import main
+from predictions_core.data.location import DEMO_DATA_DIR, REPO_ROOT
+from predictions_core.data.models import Classifier, Concept, LabelledPassage
+from predictions_core.demo.corpus import REGION_COUNTRIES
 
 
 def demo_files(root: Path) -> dict[str, bytes]:
@@ -67,7 +67,14 @@ def test_the_build_does_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
     assert main(["demo", "--out", str(tmp_path / "here")]) == 0
     environment = {**os.environ, "PYTHONHASHSEED": "4242"}
     subprocess.run(
-        [sys.executable, "-m", "predictions_core.cli", "demo", "--out", str(tmp_path / "there")],
+        [
+            sys.executable,
+            "-m",
+            "predictions_core.cli.main",
+            "demo",
+            "--out",
+            str(tmp_path / "there"),
+        ],
         check=True,
         cwd=REPO_ROOT,
         env=environment,

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from predictions_core.evaluation import evaluate_concept
-from predictions_core.feedback import FeedbackStore
+from predictions_core.analysis.evaluation import evaluate_concept
+from predictions_core.data.location import app_settings
+from predictions_core.data.store import PredictionStore
+from predictions_core.feedback.store import FeedbackStore
 from predictions_core.settings import Settings
-from predictions_core.store import PredictionStore
 from tests.test_evaluation import make_q787_data
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "evaluate.py")
@@ -22,7 +23,7 @@ def _use_data_dir(monkeypatch, data_dir: Path, tmp_path: Path) -> Settings:
     monkeypatch.setenv("PREDICTIONS_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("PREDICTIONS_FEEDBACK_DB", str(tmp_path / "feedback.sqlite"))
     monkeypatch.setenv("SKIP_S3_SYNC", "true")
-    return Settings.from_env(read_dotenv=False)
+    return app_settings()
 
 
 def _open(**params: str) -> AppTest:

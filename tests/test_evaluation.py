@@ -9,17 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from predictions_core.errors import InvalidParameterError, NotFoundError
-from predictions_core.evaluation import (
+from predictions_core.analysis.evaluation import (
     bootstrap_intervals,
     compare_slices,
     evaluate_concept,
     passage_scores,
     slice_value,
 )
-from predictions_core.models import Concept
-from predictions_core.predict import Passage, predict_concept
-from predictions_core.store import PredictionStore
+from predictions_core.data.models import Concept
+from predictions_core.data.store import PredictionStore
+from predictions_core.errors import InvalidParameterError, NotFoundError
+from predictions_core.predict.runner import Passage, predict_concept
 
 # ------------------------------------------------------------------ the tiny case, by hand
 #

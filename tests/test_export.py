@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from predictions_core.catalogue import scan_catalogue
-from predictions_core.export import download_filename, render_download
-from predictions_core.filters import Filters
-from predictions_core.loading import load_predictions_file
-from predictions_core.models import LabelledPassage
-from predictions_core.query import query_predictions
+from predictions_core.data.catalogue import scan_catalogue
+from predictions_core.data.loading import load_predictions_file
+from predictions_core.data.models import LabelledPassage
+from predictions_core.query.engine import query_predictions
+from predictions_core.query.export import download_filename, render_download
+from predictions_core.query.filters import Filters
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from predictions_core.analysis.evaluation import evaluate_concept
+from predictions_core.data.models import Concept, LabelledPassage
+from predictions_core.data.store import PredictionStore
 from predictions_core.errors import InvalidParameterError
-from predictions_core.evaluation import evaluate_concept
-from predictions_core.feedback import FeedbackStore
-from predictions_core.models import Concept, LabelledPassage
-from predictions_core.store import PredictionStore
+from predictions_core.feedback.store import FeedbackStore
 from tests.test_evaluation import make_q787_data
 
 HIT = {

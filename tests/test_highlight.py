@@ -1,4 +1,4 @@
-"""`predictions_core.highlight`: merged spans, exact offsets, search marks, and escaping."""
+"""`predictions_core.ui.highlight`: merged spans, exact offsets, search marks, and escaping."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from predictions_core.filters import SearchPattern
-from predictions_core.highlight import (
+from predictions_core.query.filters import SearchPattern
+from predictions_core.ui.highlight import (
     SEARCH_CLASS,
     SPAN_CLASS,
     MarkLayer,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pytest
 
-from predictions_core.loading import load_predictions_file
-from predictions_core.models import LabelledPassage
+from predictions_core.data.loading import load_predictions_file
+from predictions_core.data.models import LabelledPassage
 
 
 def write_lines(path: Path, lines: list[str | bytes]) -> Path:
@@ -196,7 +196,7 @@ def test_passages_join_across_classifiers_by_text(real_fixtures: Path, tmp_path)
 def test_the_cache_key_names_the_duckdb_version(tmp_path, monkeypatch):
     import duckdb
 
-    from predictions_core import loading
+    from predictions_core.data import loading
 
     path = write_lines(tmp_path / "p.jsonl", [passage("a", "one")])
     load_predictions_file(path, tmp_path / "cache")

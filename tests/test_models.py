@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from predictions_core.models import (
+from predictions_core.data.models import (
     Classifier,
     Concept,
     LabelledPassage,

@@ -2,7 +2,7 @@
 
 Each test opens the app the way a browser opening a URL does (query parameters first, then
 the page) and checks what a user sees against the core functions: the counts against
-`query_predictions`, the comparison against `predictions_core.compare`.
+`query_predictions`, the comparison against `predictions_core.analysis.compare`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from predictions_core import compare
-from predictions_core.catalogue import scan_catalogue
-from predictions_core.filters import Filters
-from predictions_core.loading import load_predictions_file
-from predictions_core.query import facet_values, query_predictions
+from predictions_core.analysis import compare
+from predictions_core.data.catalogue import scan_catalogue
+from predictions_core.data.loading import load_predictions_file
+from predictions_core.query.engine import facet_values, query_predictions
+from predictions_core.query.filters import Filters
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP = REPO_ROOT / "app.py"

@@ -13,11 +13,11 @@ import pyarrow.parquet as parquet
 import pytest
 import snowballstemmer
 
-from predictions_core.classifiers import CLASSIFIER_KINDS, build_classifier
-from predictions_core.cli import main
-from predictions_core.models import Classifier, Concept, LabelledPassage
-from predictions_core.predict import Passage, predict_concept, read_passages
-from predictions_core.settings import DEMO_DATA_DIR
+from predictions_core.cli.main import main
+from predictions_core.data.location import DEMO_DATA_DIR
+from predictions_core.data.models import Classifier, Concept, LabelledPassage
+from predictions_core.predict.classifiers import CLASSIFIER_KINDS, build_classifier
+from predictions_core.predict.runner import Passage, predict_concept, read_passages
 
 FIXED_NOW = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 WORD = snowballstemmer.stemmer("english")

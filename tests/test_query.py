@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from predictions_core.data.loading import load_predictions_file
 from predictions_core.errors import InvalidParameterError
-from predictions_core.filters import Filters, SearchPattern
-from predictions_core.loading import load_predictions_file
-from predictions_core.query import facet_values, iter_filtered_batches, query_predictions
+from predictions_core.query.engine import facet_values, iter_filtered_batches, query_predictions
+from predictions_core.query.filters import Filters, SearchPattern
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +197,7 @@ def _splitmix64(value: int) -> int:
 def test_shuffle_keys_are_splitmix64_so_orders_survive_upgrades():
     import pyarrow as pa
 
-    from predictions_core.query import shuffle_keys
+    from predictions_core.query.engine import shuffle_keys
 
     lines = [1, 2, 3, 1000, 2**40]
     for seed in (0, 1, 12345):
@@ -208,7 +208,7 @@ def test_shuffle_keys_are_splitmix64_so_orders_survive_upgrades():
 def test_repeated_filters_reuse_the_scan_and_forget_freed_tables(gold_as_predictions):
     import gc
 
-    from predictions_core import query
+    from predictions_core.query import engine as query
 
     _, table = gold_as_predictions
     copy = table.slice(0)  # a distinct table object with the same rows

@@ -69,7 +69,7 @@ def publish_keyword_classifier(bucket: str, real_fixtures: Path, tmp_path: Path)
     command = [
         sys.executable,
         "-m",
-        "predictions_core.cli",
+        "predictions_core.cli.main",
         "predict",
         "Q218",
         "--passages",

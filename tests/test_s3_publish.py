@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from predictions_core.s3 import sync_bucket, upload_directory
+from predictions_core.sync.s3 import sync_bucket, upload_directory
 from tests import s3_server
 from tests.s3_server import S3Bucket, local_tree
 

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from predictions_core.background_sync import BackgroundSync, get_background_sync
-from predictions_core.cli import main as cli_main
-from predictions_core.s3 import list_objects, make_s3_client, sync_bucket
-from predictions_core.settings import REPO_ROOT, Settings
-from predictions_core.sync_state import MANIFEST_NAME
+from predictions_core.cli.main import main as cli_main
+from predictions_core.data.location import REPO_ROOT
+from predictions_core.settings import Settings
+from predictions_core.sync.background import BackgroundSync, get_background_sync
+from predictions_core.sync.s3 import list_objects, make_s3_client, sync_bucket
+from predictions_core.sync.state import MANIFEST_NAME
 from tests import s3_server
 from tests.s3_server import BreakingProxy, S3Bucket, free_port, local_tree, make_session
 
@@ -336,7 +337,7 @@ def test_sync_command_runs_as_a_real_process(s3, tmp_path):
     s3.put("Q7/c/predictions.jsonl", b"{}\n")
     env = {**os.environ, "PREDICTIONS_S3_BUCKET": s3.name, "PREDICTIONS_DATA_DIR": str(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-m", "predictions_core.cli", "sync"],
+        [sys.executable, "-m", "predictions_core.cli.main", "sync"],
         cwd=tmp_path,
         env={**env, "PYTHONPATH": str(REPO_ROOT)},
         capture_output=True,

@@ -1,18 +1,37 @@
-"""Settings from the environment and `.env` (CONTRACT §3)."""
+"""Settings from the environment and `.env` (CONTRACT §3), and the demo-data fallback."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from predictions_core.data.location import DEMO_DATA_DIR, app_settings, with_demo_fallback
 from predictions_core.errors import InvalidParameterError
-from predictions_core.settings import DEMO_DATA_DIR, Settings
+from predictions_core.settings import Settings
+
+
+def from_environment(environ: dict[str, str]) -> Settings:
+    """What a process with exactly `environ` (and no `.env`) would read."""
+    return with_demo_fallback(Settings(_env_file=None, **_as_fields(environ)))
+
+
+def _as_fields(environ: dict[str, str]) -> dict[str, str]:
+    aliases = {field.validation_alias: name for name, field in Settings.model_fields.items()}
+    return {aliases[key]: value for key, value in environ.items() if key in aliases}
+
+
+@pytest.fixture(autouse=True)
+def no_predictions_environment(monkeypatch):
+    """A clean environment: what the machine running the tests sets must not leak in."""
+    for field in Settings.model_fields.values():
+        monkeypatch.delenv(str(field.validation_alias), raising=False)
 
 
 def test_defaults_fall_back_to_demo_data_when_nothing_is_configured(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no data/processed here
-    settings = Settings.from_env({})
+    settings = from_environment({})
     assert settings.data_dir == DEMO_DATA_DIR and settings.data_dir_is_demo
     assert settings.resolved_cache_dir == DEMO_DATA_DIR / ".cache"
     assert settings.resolved_feedback_db == DEMO_DATA_DIR / "feedback.sqlite"
@@ -22,33 +41,47 @@ def test_defaults_fall_back_to_demo_data_when_nothing_is_configured(tmp_path, mo
 def test_data_processed_is_used_once_it_holds_a_concept(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data" / "processed" / "Q1").mkdir(parents=True)
-    settings = Settings.from_env({})
+    settings = from_environment({})
     assert settings.data_dir == Path("data/processed") and not settings.data_dir_is_demo
 
 
 def test_a_bucket_means_no_demo_fallback(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    settings = Settings.from_env({"PREDICTIONS_S3_BUCKET": "b", "PREDICTIONS_S3_PREFIX": "p/"})
-    assert settings.data_dir == Path("data/processed")
+    settings = from_environment({"PREDICTIONS_S3_BUCKET": "b", "PREDICTIONS_S3_PREFIX": "p/"})
+    assert settings.data_dir == Path("data/processed") and not settings.data_dir_is_demo
     assert settings.sync_enabled and settings.s3_prefix == "p/"
-    assert not Settings.from_env(
-        {"PREDICTIONS_S3_BUCKET": "b", "SKIP_S3_SYNC": "TRUE"}
-    ).sync_enabled
+    assert not from_environment({"PREDICTIONS_S3_BUCKET": "b", "SKIP_S3_SYNC": "TRUE"}).sync_enabled
 
 
-def test_every_variable_is_read(tmp_path):
-    settings = Settings.from_env(
-        {
-            "PREDICTIONS_DATA_DIR": str(tmp_path),
-            "PREDICTIONS_SYNC_INTERVAL_S": "30",
-            "PREDICTIONS_CACHE_DIR": str(tmp_path / "c"),
-            "PREDICTIONS_FEEDBACK_DB": str(tmp_path / "f.db"),
-        }
-    )
+def test_an_explicit_data_dir_is_never_replaced_by_the_demo(tmp_path):
+    settings = from_environment({"PREDICTIONS_DATA_DIR": str(tmp_path / "empty")})
+    assert settings.data_dir == tmp_path / "empty" and not settings.data_dir_is_demo
+
+
+def test_every_variable_is_read_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    values = {
+        "PREDICTIONS_DATA_DIR": str(tmp_path),
+        "PREDICTIONS_S3_BUCKET": "bucket",
+        "PREDICTIONS_S3_PREFIX": "pre/",
+        "SKIP_S3_SYNC": "on",
+        "PREDICTIONS_SYNC_INTERVAL_S": "30",
+        "PREDICTIONS_CACHE_DIR": str(tmp_path / "c"),
+        "PREDICTIONS_FEEDBACK_DB": str(tmp_path / "f.db"),
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
     assert settings.data_dir == tmp_path and not settings.data_dir_is_demo
+    assert (settings.s3_bucket, settings.s3_prefix, settings.skip_s3_sync) == (
+        "bucket",
+        "pre/",
+        True,
+    )
     assert settings.sync_interval_s == 30
     assert settings.resolved_cache_dir == tmp_path / "c"
     assert settings.resolved_feedback_db == tmp_path / "f.db"
+    assert len(values) == len(Settings.model_fields)  # the test names every setting
 
 
 def test_dotenv_file_is_read_but_real_environment_wins(tmp_path, monkeypatch):
@@ -57,16 +90,37 @@ def test_dotenv_file_is_read_but_real_environment_wins(tmp_path, monkeypatch):
         "PREDICTIONS_S3_PREFIX=from-dotenv\nPREDICTIONS_SYNC_INTERVAL_S=5\n"
     )
     monkeypatch.setenv("PREDICTIONS_SYNC_INTERVAL_S", "7")
-    monkeypatch.delenv("PREDICTIONS_S3_PREFIX", raising=False)
-    settings = Settings.from_env()
+    settings = Settings()
     assert settings.s3_prefix == "from-dotenv" and settings.sync_interval_s == 7
-    monkeypatch.delenv("PREDICTIONS_S3_PREFIX", raising=False)
+
+
+def test_the_process_reads_its_settings_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("PREDICTIONS_DATA_DIR", str(tmp_path / "first"))
+    first = app_settings()
+    monkeypatch.setenv("PREDICTIONS_DATA_DIR", str(tmp_path / "second"))
+    assert app_settings() is first  # the API and the UI share this one object
+    from predictions_core.data.location import reload_settings
+
+    assert reload_settings().data_dir == tmp_path / "second"
 
 
 @pytest.mark.parametrize("value", ["abc", "-1", "nan"])
 def test_a_bad_interval_is_a_clear_error(value):
-    with pytest.raises(InvalidParameterError, match="PREDICTIONS_SYNC_INTERVAL_S"):
-        Settings.from_env({"PREDICTIONS_SYNC_INTERVAL_S": value})
+    with pytest.raises(
+        (InvalidParameterError, ValidationError), match="PREDICTIONS_SYNC_INTERVAL_S"
+    ):
+        from_environment({"PREDICTIONS_SYNC_INTERVAL_S": value})
+
+
+@pytest.mark.parametrize("value", ["ture", "nope", "2"])
+def test_a_mistyped_flag_is_an_error_not_false(value):
+    with pytest.raises((InvalidParameterError, ValidationError), match="SKIP_S3_SYNC"):
+        from_environment({"SKIP_S3_SYNC": value})
+
+
+@pytest.mark.parametrize("value", ["true", "TRUE", " yes ", "on", "1"])
+def test_every_true_word_is_read_as_true(value):
+    assert from_environment({"SKIP_S3_SYNC": value}).skip_s3_sync is True
 
 
 def test_every_field_is_described():

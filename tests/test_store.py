@@ -8,7 +8,7 @@ import shutil
 import threading
 from pathlib import Path
 
-from predictions_core.store import PredictionStore
+from predictions_core.data.store import PredictionStore
 
 
 def test_loads_once_and_sees_changes_on_the_next_access(both_layouts: Path, settings_for):
@@ -59,7 +59,7 @@ def test_issues_of_loaded_files_are_collected(tmp_path: Path, settings_for):
 def test_large_tables_are_warmed_up_in_the_background_small_ones_not():
     import pyarrow as pa
 
-    from predictions_core.query import WARM_UP_MIN_ROWS, warm_up_in_background
+    from predictions_core.query.engine import WARM_UP_MIN_ROWS, warm_up_in_background
 
     assert warm_up_in_background(pa.table({"text": ["a", "b"]})) is None
     big = pa.table({"text": ["forest"] * WARM_UP_MIN_ROWS})

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from predictions_core.filters import Filters, SearchPattern
-from predictions_core.loading import load_predictions_file
-from predictions_core.query import query_predictions
-from predictions_core.text_search import re2_literal, required_literal
+from predictions_core.data.loading import load_predictions_file
+from predictions_core.query.engine import query_predictions
+from predictions_core.query.filters import Filters, SearchPattern
+from predictions_core.query.text_search import re2_literal, required_literal
 
 
 @pytest.mark.parametrize(
@@ -48,7 +48,7 @@ def test_required_literal(pattern, literal):
     ],
 )
 def test_required_literals_one_per_branch(pattern, literals):
-    from predictions_core.text_search import required_literals
+    from predictions_core.query.text_search import required_literals
 
     assert required_literals(pattern) == literals
 
@@ -96,7 +96,7 @@ def test_prefiltered_searches_find_what_python_re_finds(gold_table, search):
 
 
 def test_a_new_filter_on_the_same_search_reuses_the_text_scan(gold_table):
-    from predictions_core import query
+    from predictions_core.query import engine as query
 
     _, table = gold_table
     copy = table.slice(0)
@@ -109,7 +109,7 @@ def test_a_new_filter_on_the_same_search_reuses_the_text_scan(gold_table):
 
 @pytest.mark.parametrize("text", ["Sahel", "CO2 tax", "Côte d’Ivoire", "straße", "ΣΑΣ", "a.b*c"])
 def test_caseless_literal_matches_every_letter_case_and_nothing_else(text):
-    from predictions_core.text_search import re2_caseless_literal
+    from predictions_core.query.text_search import re2_caseless_literal
 
     pattern = re.compile(re2_caseless_literal(text))
     for variant in (text, text.lower(), text.upper(), text.swapcase()):

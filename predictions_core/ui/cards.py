@@ -1,6 +1,6 @@
 """Passage cards: a metadata line and the highlighted text, with an optional footer per card.
 
-The only HTML that reaches `st.html` here comes from `predictions_core.highlight`, which
+The only HTML that reaches `st.html` here comes from `predictions_core.ui.highlight`, which
 escapes every piece of passage text and metadata it emits.
 """
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import pyarrow as pa
 import streamlit as st
 
-from predictions_core.export import passages_from_batch
-from predictions_core.filters import SearchPattern
-from predictions_core.highlight import (
+from predictions_core.query.export import passages_from_batch
+from predictions_core.query.filters import SearchPattern
+from predictions_core.ui.highlight import (
     MARK_CSS,
     SEARCH_CLASS,
     MarkLayer,

@@ -1,4 +1,4 @@
-"""Altair charts and tables of the Compare page, built from `predictions_core.compare` output."""
+"""Altair charts and tables of the Compare page, built from `analysis.compare` output."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from predictions_core.compare import Agreement
+from predictions_core.analysis.compare import Agreement
 
 MAX_UPSET_BARS = 20
 

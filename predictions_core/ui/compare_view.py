@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from predictions_core.catalogue import ConceptEntry
-from predictions_core.compare import Agreement
+from predictions_core.analysis.compare import Agreement
+from predictions_core.data.catalogue import ConceptEntry
 from predictions_core.ui import compare_charts, url_state
 from predictions_core.ui.cards import SpanColumn
 from predictions_core.ui.data import disagreement_rows

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from predictions_core.catalogue import Catalogue, ConceptEntry
+from predictions_core.data.catalogue import Catalogue, ConceptEntry
 from predictions_core.ui.data import positive_counts
 
 COLUMNS = ["label", "QID", "browse", "description", "classifiers", "gold", "predictions"]

@@ -8,37 +8,24 @@ gives fresh answers and an unchanged one costs a dictionary lookup.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
 import pyarrow as pa
 import streamlit as st
 
-from predictions_core import compare
-from predictions_core.catalogue import Catalogue, ClassifierEntry, ConceptEntry
-from predictions_core.filters import Filters
-from predictions_core.loading import LoadedPredictions, fingerprint
-from predictions_core.query import Facets, QueryResult, facet_values, query_predictions
+from predictions_core.analysis import compare
+from predictions_core.data.catalogue import Catalogue, ClassifierEntry, ConceptEntry
+from predictions_core.data.loading import LoadedPredictions, fingerprint
+from predictions_core.data.location import app_settings, reload_settings
+from predictions_core.data.store import PredictionStore, get_store
+from predictions_core.query.engine import Facets, QueryResult, facet_values, query_predictions
+from predictions_core.query.filters import Filters
 from predictions_core.settings import Settings
-from predictions_core.store import PredictionStore, get_store
-
-_ENV_PREFIXES = ("PREDICTIONS_", "SKIP_S3_SYNC", "AWS_")
-_settings_memo: dict[tuple, Settings] = {}
 
 
 def current_settings() -> Settings:
-    """Settings from the environment (and `.env`), rebuilt whenever a relevant variable changes.
-
-    Pages ask for them several times per run; building them re-reads `.env` and stats the
-    default data dir, so the result is kept per set of environment values.
-    """
-    if not _settings_memo:
-        Settings.from_env()  # the first call reads `.env` into os.environ
-    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES)))
-    if key not in _settings_memo:
-        _settings_memo.clear()
-        _settings_memo[key] = Settings.from_env(read_dotenv=False)
-    return _settings_memo[key]
+    """The process's settings (read once; `forget_everything` reads them again)."""
+    return app_settings()
 
 
 _read_since: dict[str, datetime] = {}
@@ -166,6 +153,6 @@ def forget_everything() -> None:
     """Drop every in-memory cache (files on disk, and their columnar caches, stay)."""
     current_store().forget()
     _read_since[str(current_settings().data_dir.resolve())] = datetime.now(UTC)
-    _settings_memo.clear()  # e.g. data/processed may hold concepts now (no more demo fallback)
+    reload_settings()  # e.g. data/processed may hold concepts now (no more demo fallback)
     st.cache_data.clear()
     _disagreement.clear()

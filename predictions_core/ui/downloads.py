@@ -11,10 +11,15 @@ from urllib.parse import quote, urlencode
 
 import streamlit as st
 
-from predictions_core.catalogue import ClassifierEntry, ConceptEntry
-from predictions_core.export import EXPORT_FORMATS, MEDIA_TYPES, download_filename, render_download
-from predictions_core.filters import Filters
-from predictions_core.loading import LoadedPredictions
+from predictions_core.data.catalogue import ClassifierEntry, ConceptEntry
+from predictions_core.data.loading import LoadedPredictions
+from predictions_core.query.export import (
+    EXPORT_FORMATS,
+    MEDIA_TYPES,
+    download_filename,
+    render_download,
+)
+from predictions_core.query.filters import Filters
 
 
 def api_path(qid: str, classifier_id: str, filters: Filters, fmt: str = "json") -> str:

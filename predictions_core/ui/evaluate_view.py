@@ -11,13 +11,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from predictions_core.analysis.evaluation import DIMENSIONS, HOW_TO_ADD_GOLD, evaluate_concept
+from predictions_core.data.loading import fingerprint
+from predictions_core.data.store import PredictionStore
 from predictions_core.errors import PredictionsError
-from predictions_core.evaluation import DIMENSIONS, HOW_TO_ADD_GOLD, evaluate_concept
-from predictions_core.highlight import MARK_CSS, MarkLayer, card_html, legend_html
-from predictions_core.loading import fingerprint
-from predictions_core.store import PredictionStore
 from predictions_core.ui import url_state
 from predictions_core.ui.feedback import current_feedback_store
+from predictions_core.ui.highlight import MARK_CSS, MarkLayer, card_html, legend_html
 
 GOLD_SOURCE_LABELS = {
     "concept": "Concept's gold labels",

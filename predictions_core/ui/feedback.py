@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from predictions_core.errors import PredictionsError
-from predictions_core.feedback import VERDICTS, FeedbackStore
+from predictions_core.feedback.store import VERDICTS, FeedbackStore
 from predictions_core.ui.data import current_settings
 
 VERDICT_LABELS = {"correct": "✓ correct", "incorrect": "✗ incorrect", "unsure": "? unsure"}

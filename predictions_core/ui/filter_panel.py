@@ -12,8 +12,8 @@ import random
 import streamlit as st
 
 from predictions_core.errors import InvalidParameterError
-from predictions_core.filters import SORT_LABELS, Filters
-from predictions_core.query import Facets, QueryResult
+from predictions_core.query.engine import Facets, QueryResult
+from predictions_core.query.filters import SORT_LABELS, Filters
 from predictions_core.ui import url_state
 
 PAGE_SIZES = [10, 25, 50, 100, 200]

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from predictions_core.catalogue import ConceptEntry
+from predictions_core.data.catalogue import ConceptEntry
 from predictions_core.errors import PredictionsError
 from predictions_core.ui import url_state
 from predictions_core.ui.data import current_catalogue, current_settings

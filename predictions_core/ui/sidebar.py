@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from predictions_core.catalogue import Catalogue, ConceptEntry
+from predictions_core.data.catalogue import Catalogue, ConceptEntry
 from predictions_core.errors import PredictionsError
 from predictions_core.ui import url_state
 from predictions_core.ui.data import (
@@ -161,7 +161,7 @@ def _reason(error: PredictionsError) -> str:
 
 def background_sync() -> Any:
     """The process's background S3 sync, or None while that module does not exist."""
-    for module_name in ("predictions_core.background_sync", "predictions_core.sync_state"):
+    for module_name in ("predictions_core.sync.background", "predictions_core.sync.state"):
         if importlib.util.find_spec(module_name) is None:
             continue
         getter = getattr(importlib.import_module(module_name), "get_background_sync", None)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import streamlit as st
 
 from predictions_core.errors import InvalidParameterError
-from predictions_core.filters import Filters
+from predictions_core.query.filters import Filters
 
 Params = dict[str, list[str]]
 FILTER_PARAMS = (

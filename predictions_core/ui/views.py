@@ -9,10 +9,10 @@ from urllib.parse import quote
 import pyarrow as pa
 import streamlit as st
 
-from predictions_core.catalogue import ConceptEntry
+from predictions_core.data.catalogue import ConceptEntry
 from predictions_core.errors import InvalidParameterError
-from predictions_core.filters import Filters
-from predictions_core.query import QueryResult
+from predictions_core.query.engine import QueryResult
+from predictions_core.query.filters import Filters
 from predictions_core.ui import filter_panel, url_state
 from predictions_core.ui.cards import Footer, SpanColumn, legend, render_cards
 from predictions_core.ui.data import current_settings, facets_of, query_page

@@ -1,6 +1,6 @@
 """What a sync did and what it created: reports, the sync manifest, and which keys are safe.
 
-No boto3 here (that lives in `predictions_core.s3`), so the dashboard and the HTTP routes can
+No boto3 here (that lives in `predictions_core.sync.s3`), so the dashboard and the HTTP routes can
 read a report or a manifest without importing the AWS SDK.
 
 The manifest (`<data dir>/.sync-manifest.json`) lists every file a sync created, with the

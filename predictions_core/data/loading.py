@@ -25,8 +25,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from predictions_core.issues import LoadIssue
-from predictions_core.validation import find_bad_lines, line_numbers_of_rows
+from predictions_core.data.issues import LoadIssue
+from predictions_core.data.validation import find_bad_lines, line_numbers_of_rows
 
 # the DuckDB version is part of the cache key: `passage_key` is DuckDB's `hash(text)`, which
 # may change between versions, and caches built by two versions must never be joined
@@ -163,7 +163,7 @@ def _finish(
     path: Path, table: pa.Table, issues: list[LoadIssue], line_of_row: list[int] | None
 ) -> LoadedPredictions:
     """Derive the filter columns and drop spans outside their text, reporting each."""
-    from predictions_core.derive import derive_columns
+    from predictions_core.data.derive import derive_columns
 
     derived, dropped_rows = derive_columns(_connection(), table, _META)
     if line_of_row is None:
@@ -179,7 +179,7 @@ def _finish(
 
 
 def _empty(path: Path, message: str) -> LoadedPredictions:
-    from predictions_core.derive import empty_passage_table
+    from predictions_core.data.derive import empty_passage_table
 
     return LoadedPredictions(path, empty_passage_table(), [LoadIssue(str(path), None, message)])
 

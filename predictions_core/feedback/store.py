@@ -38,8 +38,8 @@ from typing import Any, TypeVar
 
 import orjson
 
+from predictions_core.data.models import LabelledPassage, is_valid_classifier_id, is_valid_qid
 from predictions_core.errors import DataError, InvalidParameterError
-from predictions_core.models import LabelledPassage, is_valid_classifier_id, is_valid_qid
 
 VERDICTS = ("correct", "incorrect", "unsure")
 ANONYMOUS = "anonymous"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 
-from predictions_core.issues import LoadIssue
+from predictions_core.data.issues import LoadIssue
 
 _SPAN_LIST_FIELDS = ("labellers", "timestamps")
 

@@ -30,11 +30,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from predictions_core.catalogue import ClassifierEntry
+from predictions_core.data.catalogue import ClassifierEntry
+from predictions_core.data.loading import LoadedPredictions
+from predictions_core.data.models import LabelledPassage
 from predictions_core.errors import InvalidParameterError, NotFoundError
-from predictions_core.feedback import FeedbackStore
-from predictions_core.loading import LoadedPredictions
-from predictions_core.models import LabelledPassage
+from predictions_core.feedback.store import FeedbackStore
 
 GOLD_SOURCES = ("auto", "concept", "feedback", "both")
 DIMENSIONS = {

@@ -27,8 +27,8 @@ from collections.abc import Iterable, Sequence
 import orjson
 import snowballstemmer
 
+from predictions_core.data.models import Concept
 from predictions_core.errors import InvalidParameterError
-from predictions_core.models import Concept
 
 SpanOffsets = tuple[int, int]
 _WHITESPACE = " "

@@ -10,10 +10,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from predictions_core.catalogue import Catalogue, ClassifierEntry, scan_catalogue
-from predictions_core.issues import LoadIssue
-from predictions_core.loading import LoadedPredictions, fingerprint, load_predictions_file
-from predictions_core.query import warm_up_in_background
+from predictions_core.data.catalogue import Catalogue, ClassifierEntry, scan_catalogue
+from predictions_core.data.issues import LoadIssue
+from predictions_core.data.loading import LoadedPredictions, fingerprint, load_predictions_file
+from predictions_core.query.engine import warm_up_in_background
 from predictions_core.settings import Settings
 
 
@@ -84,7 +84,10 @@ _stores_lock = threading.Lock()
 
 def get_store(settings: Settings | None = None) -> PredictionStore:
     """The process's store for these settings' data dir (created on first use)."""
-    settings = settings or Settings.from_env()
+    if settings is None:
+        from predictions_core.data.location import app_settings
+
+        settings = app_settings()
     key = (settings.data_dir.resolve(), settings.resolved_cache_dir.resolve())
     with _stores_lock:
         store = _stores.get(key)

@@ -34,8 +34,9 @@ from botocore.exceptions import (
     ResponseStreamingError,
 )
 
+from predictions_core.data.location import app_settings
 from predictions_core.settings import DEFAULT_DATA_DIR, Settings
-from predictions_core.sync_state import (
+from predictions_core.sync.state import (
     FEEDBACK_DB_PREFIX,
     PART_MARKER,
     KeyProblem,
@@ -424,7 +425,7 @@ def _unpublishable_reason(path: Path, name: str, excluded: tuple[Path, ...]) -> 
 
 def run_sync_command(args: argparse.Namespace) -> int:
     """`predictions sync`: sync once, print what happened, exit 1 on failure, 2 on no bucket."""
-    settings = Settings.from_env()
+    settings = app_settings()
     explicit_bucket = getattr(args, "bucket", None)
     bucket = explicit_bucket or settings.s3_bucket
     if not bucket:

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from predictions_core.filters import Filters
+from predictions_core.query.filters import Filters
 
 _database = duckdb.connect()
 _database_lock = threading.Lock()

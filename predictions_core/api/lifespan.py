@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from predictions_core.background_sync import get_background_sync
+from predictions_core.data.location import app_settings
 from predictions_core.errors import PredictionsError
-from predictions_core.settings import Settings
+from predictions_core.sync.background import get_background_sync
 
 
 @asynccontextmanager
@@ -21,7 +21,7 @@ async def server_lifespan(_app: Any) -> AsyncIterator[None]:
     """
     sync = get_background_sync()
     try:
-        sync.start(Settings.from_env())
+        sync.start(app_settings())
     except PredictionsError as error:  # a bad setting is shown by the pages, not a crash
         print(f"predictions: not syncing: {error.message}")
     yield

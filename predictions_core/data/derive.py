@@ -94,7 +94,7 @@ def derive_columns(
 
 def empty_passage_table() -> pa.Table:
     """A table with no rows and the columns of a loaded file (for unreadable files)."""
-    from predictions_core.loading import _META, _READ_COLUMNS
+    from predictions_core.data.loading import _META, _READ_COLUMNS
 
     con = duckdb.connect()
     casts = ", ".join(f"NULL::{kind} AS {name}" for name, kind in _READ_COLUMNS.items())

@@ -12,15 +12,15 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from predictions_core.errors import InvalidParameterError, NotFoundError
-from predictions_core.issues import LoadIssue
-from predictions_core.models import (
+from predictions_core.data.issues import LoadIssue
+from predictions_core.data.models import (
     Classifier,
     Concept,
     LabelledPassage,
     is_valid_classifier_id,
     is_valid_qid,
 )
+from predictions_core.errors import InvalidParameterError, NotFoundError
 
 Layout = Literal["per_classifier", "older"]
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from predictions_core.data.location import forget_settings
 from predictions_core.errors import PredictionsError
 
 
@@ -38,17 +39,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # a command is a process start: it reads the settings of the environment it runs in
+    forget_settings()
     try:
         if args.command == "predict":
-            from predictions_core.predict import run_predict_command
+            from predictions_core.predict.runner import run_predict_command
 
             return run_predict_command(args)
         if args.command == "sync":
-            from predictions_core.s3 import run_sync_command
+            from predictions_core.sync.s3 import run_sync_command
 
             return run_sync_command(args)
         if args.command == "demo":
-            from predictions_core.demo import run_demo_command
+            from predictions_core.demo.build import run_demo_command
 
             return run_demo_command(args)
     except PredictionsError as error:

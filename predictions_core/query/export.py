@@ -18,14 +18,14 @@ import orjson
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from predictions_core.catalogue import ClassifierEntry, ConceptEntry
-from predictions_core.filters import Filters
-from predictions_core.query import (
+from predictions_core.data.catalogue import ClassifierEntry, ConceptEntry
+from predictions_core.query.engine import (
     QueryResult,
     filtered_metadata_keys,
     iter_filtered_batches,
     query_predictions,
 )
+from predictions_core.query.filters import Filters
 
 EXPORT_FORMATS = ("json", "jsonl", "csv")
 MEDIA_TYPES = {

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from predictions_core.filters import SearchPattern
+from predictions_core.query.filters import SearchPattern
 
 Range = tuple[int, int]
 SEARCH_CLASS = "pc-search"

@@ -19,11 +19,12 @@ from pathlib import Path
 
 import orjson
 
-from predictions_core.classifiers import KeywordClassifier
-from predictions_core.demo_corpus import ANNOTATORS, SEED, DemoPassage, build_corpus
+from predictions_core.data.location import DEMO_DATA_DIR
+from predictions_core.data.models import Concept, LabelledPassage, Span, is_valid_qid
+from predictions_core.demo.corpus import ANNOTATORS, SEED, DemoPassage, build_corpus
 from predictions_core.errors import PredictionsError
-from predictions_core.models import Concept, LabelledPassage, Span, is_valid_qid
-from predictions_core.predict import (
+from predictions_core.predict.classifiers import KeywordClassifier
+from predictions_core.predict.runner import (
     Passage,
     PredictionRun,
     atomic_writer,
@@ -35,7 +36,6 @@ from predictions_core.predict import (
     span_fields,
     write_json,
 )
-from predictions_core.settings import DEMO_DATA_DIR
 
 DEMO_NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 GOLD_TIMESTAMP = "2024-11-20T10:00:00"

@@ -16,7 +16,7 @@ import duckdb
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from predictions_core.errors import InvalidParameterError
-from predictions_core.text_search import search_clauses
+from predictions_core.query.text_search import search_clauses
 
 SortOrder = Literal["default", "length_asc", "length_desc", "random", "document"]
 SORT_LABELS: dict[str, str] = {

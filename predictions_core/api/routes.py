@@ -22,8 +22,8 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
-from predictions_core import export
-from predictions_core.api_params import (
+from predictions_core.analysis.evaluation import GOLD_SOURCES, evaluate_concept
+from predictions_core.api.params import (
     FEEDBACK_FORMATS,
     OPENAPI_EVALUATION_PARAMETERS,
     OPENAPI_FEEDBACK_PARAMETERS,
@@ -32,26 +32,26 @@ from predictions_core.api_params import (
     parse_flag,
     query_lists,
 )
-from predictions_core.api_responses import (
+from predictions_core.api.responses import (
     install_error_handlers,
     json_response,
     streamed_response,
 )
-from predictions_core.background_sync import get_background_sync
-from predictions_core.catalogue import ClassifierEntry, ConceptEntry
-from predictions_core.evaluation import GOLD_SOURCES, evaluate_concept
-from predictions_core.feedback import FeedbackStore
-from predictions_core.filters import Filters
-from predictions_core.query import query_predictions
-from predictions_core.settings import Settings
-from predictions_core.store import PredictionStore, get_store
+from predictions_core.data.catalogue import ClassifierEntry, ConceptEntry
+from predictions_core.data.location import app_settings
+from predictions_core.data.store import PredictionStore, get_store
+from predictions_core.feedback.store import FeedbackStore
+from predictions_core.query import export
+from predictions_core.query.engine import query_predictions
+from predictions_core.query.filters import Filters
+from predictions_core.sync.background import get_background_sync
 
 API_VERSION = "1"
 
 
 def current_store() -> PredictionStore:
     """The store of the data dir the environment names now (read on every request)."""
-    return get_store(Settings.from_env())
+    return get_store(app_settings())
 
 
 Store = Annotated[PredictionStore, Depends(current_store)]

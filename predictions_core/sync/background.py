@@ -17,8 +17,9 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import Any
 
+from predictions_core.data.location import app_settings
 from predictions_core.settings import Settings
-from predictions_core.sync_state import SyncReport, utc_now
+from predictions_core.sync.state import SyncReport, utc_now
 
 
 class BackgroundSync:
@@ -87,7 +88,7 @@ class BackgroundSync:
         if not is_owner:
             return running.result()
         try:
-            report = self._sync_once(settings or Settings.from_env())
+            report = self._sync_once(settings or app_settings())
         except BaseException as error:  # waiters must not hang on an interrupted sync
             running.set_exception(error)
             raise
@@ -104,7 +105,7 @@ class BackgroundSync:
             report.error = "sync is off: set PREDICTIONS_S3_BUCKET (and SKIP_S3_SYNC=false)"
             report.finished_at = utc_now()
             return report  # not recorded: there was no sync
-        from predictions_core.s3 import sync_from_settings  # boto3 only when syncing
+        from predictions_core.sync.s3 import sync_from_settings  # boto3 only when syncing
 
         try:
             report = sync_from_settings(settings, self._session)

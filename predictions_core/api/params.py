@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Request
 
 from predictions_core.errors import InvalidParameterError
-from predictions_core.filters import MAX_PAGE_SIZE, SORT_LABELS
+from predictions_core.query.filters import MAX_PAGE_SIZE, SORT_LABELS
 
 FEEDBACK_FORMATS = ("json", "jsonl")
 _FLAG_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}

@@ -31,7 +31,9 @@ import orjson
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from predictions_core.classifiers import ConceptClassifier, build_classifier, resolve_kinds
+from predictions_core.data.issues import LoadIssue
+from predictions_core.data.location import app_settings
+from predictions_core.data.models import Concept, is_valid_qid
 from predictions_core.errors import (
     DataError,
     InvalidParameterError,
@@ -39,8 +41,7 @@ from predictions_core.errors import (
     PredictionsError,
     SyncError,
 )
-from predictions_core.issues import LoadIssue
-from predictions_core.models import Concept, is_valid_qid
+from predictions_core.predict.classifiers import ConceptClassifier, build_classifier, resolve_kinds
 from predictions_core.settings import DEFAULT_DATA_DIR, Settings
 
 TEXT_COLUMNS = ("text_block.text", "text")
@@ -414,7 +415,7 @@ def write_json(path: Path, payload: object) -> None:
 
 def run_predict_command(args: argparse.Namespace) -> int:
     """`predictions predict QID --passages FILE ...`; returns the exit code."""
-    settings = Settings.from_env()
+    settings = app_settings()
     # never write a user's predictions into the bundled demo data the settings fell back to
     out_dir = args.out or (DEFAULT_DATA_DIR if settings.data_dir_is_demo else settings.data_dir)
     kinds = resolve_kinds(args.classifiers)
@@ -462,8 +463,8 @@ def _print_summary(
 
 def _upload(runs: list[PredictionRun], out_dir: Path, settings: Settings) -> None:
     """Upload the files this run wrote (and nothing else of the concept's folder)."""
-    from predictions_core.s3 import upload_directory
-    from predictions_core.sync_state import normalise_prefix
+    from predictions_core.sync.s3 import upload_directory
+    from predictions_core.sync.state import normalise_prefix
 
     concept_id = runs[0].concept_id
     concept_dir = out_dir / concept_id
