@@ -1,8 +1,8 @@
 """Query parameters of the HTTP routes: reading them raw, and documenting them in OpenAPI.
 
 The filter and sort parameters are parsed by `Filters.from_query_params` (the dashboard's
-parser), not declared as FastAPI arguments, so there is one parser for both. They are listed
-in the OpenAPI document by hand below; a test checks the list against `Filters`' fields.
+parser), not declared as FastAPI arguments, so there is one parser for both. Their OpenAPI
+entries are made from `Filters`' own fields (type, bounds, default, description).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 from fastapi import Request
 
 from predictions_core.errors import InvalidParameterError
-from predictions_core.query.filters import MAX_PAGE_SIZE, SORT_LABELS
+from predictions_core.flags import parse_bool
+from predictions_core.query.filters import FILTER_PARAMS, Filters
 
 FEEDBACK_FORMATS = ("json", "jsonl")
-_FLAG_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 def query_lists(request: Request) -> dict[str, list[str]]:
@@ -45,8 +45,9 @@ def parse_choice(
 
 
 def parse_flag(params: dict[str, list[str]], name: str) -> bool:
-    """`true`/`false` (also 1/0, yes/no); False when absent or empty."""
-    return _FLAG_WORDS[parse_choice(params, name, list(_FLAG_WORDS), default="false")]
+    """One of the true/false words of `flags`; False when absent or empty."""
+    values = [value for value in params.get(name) or [] if value.strip()]
+    return parse_bool(values[-1], name) if values else False
 
 
 def _parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -59,38 +60,24 @@ def _parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str,
     }
 
 
-_TEXT = {"type": "string"}
 _BOOL = {"type": "string", "enum": ["true", "false"]}
-_INT = {"type": "integer"}
-_REPEATED = {"type": "array", "items": {"type": "string"}}
 
-FILTER_PARAMETER_HELP: dict[str, tuple[str, dict[str, Any]]] = {
-    "search": (
-        "`text`: case-insensitive substring; `/re/`: regex; `/re/i`: case-insensitive regex "
-        "(RE2 syntax; an invalid pattern is a 400)",
-        _TEXT,
-    ),
-    "region": ("exact `world_bank_region`; repeat for several", _REPEATED),
-    "corpus": ("exact `document_metadata.corpus_type_name`; repeat for several", _REPEATED),
-    "translated": ("`true` / `false`", _BOOL),
-    "year_min": ("publication year, inclusive lower bound", _INT),
-    "year_max": ("publication year, inclusive upper bound", _INT),
-    "document_id": ("case-insensitive substring of the document id", _TEXT),
-    "has_spans": ("`true`: positives only; `false`: negatives only", _BOOL),
-    "sort": ("row order", {"type": "string", "enum": list(SORT_LABELS), "default": "default"}),
-    "seed": ("seed of `sort=random` (same seed, same order)", _INT),
-    "page": ("page number, from 1 (`format=json` only)", {**_INT, "minimum": 1, "default": 1}),
-    "page_size": (
-        f"rows per page, 1..{MAX_PAGE_SIZE} (`format=json` only)",
-        {**_INT, "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 50},
-    ),
-}
+
+def _filter_parameter(name: str) -> dict[str, Any]:
+    field = Filters.model_fields[name]
+    schema = dict(Filters.model_json_schema()["properties"][name])
+    schema.pop("title", None)
+    if "anyOf" in schema:  # `int | None` and the like: the parameter is simply optional
+        schema.update(next(s for s in schema.pop("anyOf") if s.get("type") != "null"))
+    if schema.get("type") == "boolean":
+        schema = dict(_BOOL)
+    if schema.get("default") in (None, []):
+        schema.pop("default", None)
+    return _parameter(name, field.description or name, schema)
+
 
 OPENAPI_PREDICTIONS_PARAMETERS = [
-    *(
-        _parameter(name, *help_and_schema)
-        for name, help_and_schema in FILTER_PARAMETER_HELP.items()
-    ),
+    *(_filter_parameter(name) for name in FILTER_PARAMS),
     _parameter(
         "format",
         "`json`: one page with counts and the query; `jsonl`, `csv`: every filtered row, streamed",

@@ -16,6 +16,7 @@ import duckdb
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from predictions_core.errors import InvalidParameterError
+from predictions_core.flags import parse_bool
 from predictions_core.query.text_search import search_clauses
 
 SortOrder = Literal["default", "length_asc", "length_desc", "random", "document"]
@@ -27,8 +28,8 @@ SORT_LABELS: dict[str, str] = {
     "document": "by document",
 }
 MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 50
 _LIST_PARAMS = ("region", "corpus")
-_BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 @dataclass(frozen=True)
@@ -51,18 +52,44 @@ class SearchPattern:
 class Filters(BaseModel):
     """Filter, sort and page parameters of CONTRACT §5, validated."""
 
-    search: str | None = None
-    region: list[str] = Field(default_factory=list)
-    corpus: list[str] = Field(default_factory=list)
-    translated: bool | None = None
-    year_min: int | None = Field(None, ge=0, le=9999)
-    year_max: int | None = Field(None, ge=0, le=9999)
-    document_id: str | None = None
-    has_spans: bool | None = None
-    sort: SortOrder = "default"
-    seed: int | None = Field(None, ge=0, le=2**31 - 1)
-    page: int = Field(1, ge=1, le=10_000_000)
-    page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+    search: str | None = Field(
+        None,
+        description="`text`: case-insensitive substring; `/re/`: regex; `/re/i`: "
+        "case-insensitive regex (RE2 syntax; an invalid pattern is a 400)",
+    )
+    region: list[str] = Field(
+        default_factory=list, description="exact `world_bank_region`; repeat for several"
+    )
+    corpus: list[str] = Field(
+        default_factory=list,
+        description="exact `document_metadata.corpus_type_name`; repeat for several",
+    )
+    translated: bool | None = Field(None, description="`true` / `false`")
+    year_min: int | None = Field(
+        None, ge=0, le=9999, description="publication year, inclusive lower bound"
+    )
+    year_max: int | None = Field(
+        None, ge=0, le=9999, description="publication year, inclusive upper bound"
+    )
+    document_id: str | None = Field(
+        None, description="case-insensitive substring of the document id"
+    )
+    has_spans: bool | None = Field(
+        None, description="`true`: passages with spans only; `false`: without spans only"
+    )
+    sort: SortOrder = Field("default", description="row order")
+    seed: int | None = Field(
+        None, ge=0, le=2**31 - 1, description="seed of `sort=random` (same seed, same order)"
+    )
+    page: int = Field(
+        1, ge=1, le=10_000_000, description="page number, from 1 (`format=json` only)"
+    )
+    page_size: int = Field(
+        DEFAULT_PAGE_SIZE,
+        ge=1,
+        le=MAX_PAGE_SIZE,
+        description=f"rows per page, 1..{MAX_PAGE_SIZE} (`format=json` only)",
+    )
 
     @field_validator("search", "document_id")
     @classmethod
@@ -121,9 +148,6 @@ class Filters(BaseModel):
                 params[name] = str(value)
         return params
 
-    def without_paging(self) -> Filters:
-        return self.model_copy(update={"page": 1, "page_size": 50})
-
     def describe(self) -> str:
         """One line a person can read: what this view shows."""
         parts = []
@@ -175,6 +199,10 @@ class Filters(BaseModel):
         return (" AND ".join(clauses) if clauses else "true"), params
 
 
+FILTER_PARAMS: tuple[str, ...] = tuple(Filters.model_fields)
+"""Every URL/API parameter a view is made of (CONTRACT §5), in the order the model lists them."""
+
+
 def _column_clauses(filters: Filters) -> tuple[list[str], list[object]]:
     clauses: list[str] = []
     params: list[object] = []
@@ -201,10 +229,7 @@ def _column_clauses(filters: Filters) -> tuple[list[str], list[object]]:
 
 def _parse_scalar(name: str, value: str) -> object:
     if Filters.model_fields[name].annotation in (bool | None,):
-        word = value.strip().lower()
-        if word not in _BOOL_WORDS:
-            raise InvalidParameterError(name, f"expected true or false, got {value!r}")
-        return _BOOL_WORDS[word]
+        return parse_bool(value, name)
     return value
 
 

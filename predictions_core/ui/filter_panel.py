@@ -13,7 +13,7 @@ import streamlit as st
 
 from predictions_core.errors import InvalidParameterError
 from predictions_core.query.engine import Facets, QueryResult
-from predictions_core.query.filters import SORT_LABELS, Filters
+from predictions_core.query.filters import DEFAULT_PAGE_SIZE, SORT_LABELS, Filters
 from predictions_core.ui import url_state
 
 PAGE_SIZES = [10, 25, 50, 100, 200]
@@ -142,34 +142,33 @@ def _new_seed() -> int:
 def widget_params(prefix: str) -> dict[str, str | list[str]]:
     """The non-default widget values as URL parameters (raw: an invalid regex is kept)."""
     state = st.session_state
-    params: dict[str, str | list[str]] = {}
-    texts = {
-        "search": state.get(f"{prefix}_search"),
-        "document_id": state.get(f"{prefix}_document_id"),
-    }
-    for name, value in texts.items():
-        if value and value.strip():
-            params[name] = value
-    for name in ("region", "corpus"):
-        if state.get(f"{prefix}_{name}"):
-            params[name] = list(state[f"{prefix}_{name}"])
-    for name in ("translated", "has_spans"):
-        flag = TRI_STATE.get(state.get(f"{prefix}_{name}") or "any")
-        if flag is not None:
-            params[name] = "true" if flag else "false"
-    for name in ("year_min", "year_max"):
-        if state.get(f"{prefix}_{name}") is not None:
-            params[name] = str(int(state[f"{prefix}_{name}"]))
-    sort = state.get(f"{prefix}_sort") or "default"
-    if sort != "default":
-        params["sort"] = sort
-        if sort == "random" and state.get(f"{prefix}_seed") is not None:
-            params["seed"] = str(state[f"{prefix}_seed"])
-    if int(state.get(f"{prefix}_page") or 1) != 1:
-        params["page"] = str(int(state[f"{prefix}_page"]))
-    if int(state.get(f"{prefix}_page_size") or 50) != 50:
-        params["page_size"] = str(int(state[f"{prefix}_page_size"]))
-    return params
+
+    def value(name: str):
+        return state.get(f"{prefix}_{name}")
+
+    def text(name: str) -> str | None:
+        return value(name) if value(name) and value(name).strip() else None
+
+    def whole(name: str) -> int | None:
+        return None if value(name) is None else int(value(name))
+
+    sort = value("sort") or "default"
+    # unvalidated on purpose: the URL keeps what the user typed, `parse_filters` judges it
+    view = Filters.model_construct(
+        search=text("search"),
+        document_id=text("document_id"),
+        region=list(value("region") or []),
+        corpus=list(value("corpus") or []),
+        translated=TRI_STATE.get(value("translated") or "any"),
+        has_spans=TRI_STATE.get(value("has_spans") or "any"),
+        year_min=whole("year_min"),
+        year_max=whole("year_max"),
+        sort=sort,
+        seed=whole("seed") if sort == "random" else None,
+        page=whole("page") or 1,
+        page_size=whole("page_size") or DEFAULT_PAGE_SIZE,
+    )
+    return view.to_query_params()
 
 
 def reset_page_when_view_changes(prefix: str, filters: Filters) -> Filters:

@@ -13,23 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 import streamlit as st
 
 from predictions_core.errors import InvalidParameterError
-from predictions_core.query.filters import Filters
+from predictions_core.query.filters import FILTER_PARAMS, Filters
 
 Params = dict[str, list[str]]
-FILTER_PARAMS = (
-    "search",
-    "region",
-    "corpus",
-    "translated",
-    "year_min",
-    "year_max",
-    "document_id",
-    "has_spans",
-    "sort",
-    "seed",
-    "page",
-    "page_size",
-)
 _LAST_WRITTEN = "_url_last_written"
 _EXTERNAL = "_url_external"
 
