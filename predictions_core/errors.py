@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class PredictionsError(Exception):
     """Base of every error raised on purpose by `predictions_core`.
@@ -43,3 +45,20 @@ class SyncError(PredictionsError):
     """A sync with S3 that could not complete (no bucket, no permission, no network)."""
 
     http_status = 502
+
+
+def describe_validation_error(error: ValidationError) -> tuple[str, str]:
+    """`(where, what)` of a pydantic error's first problem, in the user's words.
+
+    `where` is the dotted location (`spans.0.end_index`, or "value" at the top level); `what`
+    is pydantic's message without its "Value error, " prefix, with the offending input quoted
+    when it is short text or a number.
+    """
+    problems = error.errors()
+    first = problems[0] if problems else {}
+    where = ".".join(str(part) for part in first.get("loc", ())) or "value"
+    what = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    value = first.get("input")
+    if isinstance(value, str | int) and not isinstance(value, bool) and len(str(value)) <= 80:
+        what += f" (got {value!r})"
+    return where, what

@@ -111,12 +111,21 @@ def scan_catalogue(data_dir: Path) -> Catalogue:
     return catalogue
 
 
-def _read_concept(data_dir: Path, qid: str, issues: list[LoadIssue]) -> Concept:
+def concept_files(data_dir: Path, qid: str) -> list[Path]:
+    """Where concept `qid`'s metadata may be, most authoritative first (CONTRACT §2).
+
+    `{QID}/concept.json`, then `concepts/{QID}.json` (the older layout), then the copies
+    saved beside each classifier (`{QID}/{classifier}/concept.json`). Not all need exist.
+    """
     candidates = [data_dir / qid / "concept.json", data_dir / "concepts" / f"{qid}.json"]
     folder = data_dir / qid
     if folder.is_dir():
         candidates += sorted(folder.glob("*/concept.json"))
-    for path in candidates:
+    return candidates
+
+
+def _read_concept(data_dir: Path, qid: str, issues: list[LoadIssue]) -> Concept:
+    for path in concept_files(data_dir, qid):
         if path.is_file():
             data = _read_json_object(path, issues)
             if data is not None:

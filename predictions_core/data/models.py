@@ -69,10 +69,6 @@ class LabelledPassage(_Open):
     def _metadata_or_empty(cls, value: Any) -> Any:
         return {} if value is None else value
 
-    def spans_within_text(self) -> list[Span]:
-        """The spans that lie inside the text; the others cannot be shown or scored."""
-        return [s for s in self.spans if s.end_index <= len(self.text)]
-
 
 class Concept(_Open):
     """A Wikibase concept. Only `wikibase_id` is needed; labels fall back to it."""
