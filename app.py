@@ -33,8 +33,6 @@ except (ImportError, AttributeError):  # a Streamlit without that switch has no 
     pass
 
 if __name__ == "__main__":
-    from pathlib import Path
-
     from predictions_core.ui.shell import SHARED_DEFAULTS, configure_page, router_shell
 
     configure_page()
@@ -44,10 +42,8 @@ if __name__ == "__main__":
         st.Page("pages/concepts.py", title="Concepts", icon="🗂️", default=True),
         st.Page("pages/browse.py", title="Browse", icon="🔎", url_path="browse"),
         st.Page("pages/compare.py", title="Compare", icon="⚖️", url_path="compare"),
+        st.Page("pages/evaluate.py", title="Evaluate", icon="🎯", url_path="evaluate"),
     ]
-    # the Evaluate page is another engineer's; the app runs without it until it lands
-    if (Path(__file__).parent / "pages" / "evaluate.py").exists():
-        pages.append(st.Page("pages/evaluate.py", title="Evaluate", icon="🎯", url_path="evaluate"))
     page = st.navigation(pages)
     with router_shell(page.url_path or "concepts"):
         page.run()

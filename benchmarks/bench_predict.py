@@ -26,7 +26,8 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from predictions_core.data.models import Concept  # noqa: E402
 from predictions_core.predict.classifiers import CLASSIFIER_KINDS, build_classifier  # noqa: E402
-from predictions_core.predict.runner import predict_concept, read_passages  # noqa: E402
+from predictions_core.predict.passages import read_passages  # noqa: E402
+from predictions_core.predict.runner import predict_concept  # noqa: E402
 
 FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "real"
 

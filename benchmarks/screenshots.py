@@ -4,7 +4,7 @@
 
 Serves the dashboard on the bundled demo data (default; copied to a temp dir so nothing is
 written into it) with `streamlit run`, opens it in Chromium (/usr/bin/chromium) and writes
-`browse.png` and `compare.png`. Reuses the end-to-end test's server and browser helpers.
+`browse.png` and `compare.png`. Uses the end-to-end test's server and browser helpers.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from predictions_core.data.location import DEMO_DATA_DIR, REPO_ROOT
-from tests.test_e2e_browser import browser_page, running_app, wait_for_app
+from tests.browser_support import browser_page, running_app, wait_for_app
 
 BROWSE_VIEW = "/browse?concept=Q787&search=forest&page_size=5"
 COMPARE_VIEW = "/compare?concept=Q218&show=only_a&page_size=3"

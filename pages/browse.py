@@ -6,12 +6,12 @@
 import streamlit as st
 
 from predictions_core.ui.cards import SpanColumn, inject_css
-from predictions_core.ui.data import load_classifier, positive_counts, version_of
-from predictions_core.ui.downloads import api_link, download_buttons
-from predictions_core.ui.shell import feedback_controls, start_concept_page
-from predictions_core.ui.views import concept_header, filtered_cards, markdown_text
+from predictions_core.ui.data import load_classifier, version_of
+from predictions_core.ui.downloads import downloads_and_api_link
+from predictions_core.ui.feedback import feedback_controls
+from predictions_core.ui.shell import start_concept_page
+from predictions_core.ui.views import classifier_header, concept_header, filtered_cards
 
-render_feedback_controls = feedback_controls()
 concept = start_concept_page("browse", "Browse")
 concept_header(concept)
 classifier_id = st.session_state.get("classifier")
@@ -20,18 +20,9 @@ if not classifier_id:
     st.stop()
 classifier = concept.classifiers[classifier_id]
 loaded = load_classifier(concept, classifier)
-n_positives, n_passages = positive_counts(concept, classifier)
-st.caption(
-    f"Classifier **{markdown_text(classifier.classifier.name)}** (`{classifier.id}`"
-    + (f", {classifier.classifier.date_text}" if classifier.classifier.date_text else "")
-    + f") · {n_positives:,} positive of {n_passages:,} passages in its file"
-)
-if loaded.issues:
-    st.warning(
-        f"{len(loaded.issues)} lines of this file were skipped (see the sidebar's data box).",
-        icon="⚠️",
-    )
+classifier_header(concept, classifier)
 inject_css()
+render_feedback_controls = feedback_controls()
 
 
 def feedback_footer(passage: dict) -> None:
@@ -39,22 +30,11 @@ def feedback_footer(passage: dict) -> None:
     render_feedback_controls(concept.wikibase_id, classifier.id, passage, "browse")
 
 
-def downloads_and_api(filters, result) -> None:
-    """Downloads of the whole filtered set, and the API URL of this view."""
-    with st.expander("⬇ Download this view · API link"):
-        st.caption(
-            f"All {result.filtered_count:,} filtered passages (not just this page), in the "
-            "order shown: the same bytes the API gives for these parameters."
-        )
-        download_buttons(concept, classifier, loaded, filters, "browse")
-        api_link(concept.wikibase_id, classifier.id, filters, "browse")
-
-
 filtered_cards(
     "browse",
     "browse",
     (version_of(classifier), loaded.table),
     [SpanColumn("spans", "pc-span", f"{classifier.classifier.name} span")],
-    footers=[("spans", feedback_footer)] if render_feedback_controls is not None else [],
-    toolbar=downloads_and_api,
+    footers=[("spans", feedback_footer)],
+    toolbar=downloads_and_api_link(concept, classifier, loaded, "browse"),
 )

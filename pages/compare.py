@@ -8,7 +8,8 @@ import streamlit as st
 from predictions_core.ui import compare_view
 from predictions_core.ui.cards import inject_css
 from predictions_core.ui.data import comparison
-from predictions_core.ui.shell import feedback_controls, start_concept_page
+from predictions_core.ui.feedback import feedback_controls
+from predictions_core.ui.shell import start_concept_page
 from predictions_core.ui.views import markdown_text
 
 concept = start_concept_page("compare", "Compare")

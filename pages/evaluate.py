@@ -2,12 +2,12 @@
 
 Gold: the concept's `labelled_passages`, reviewers' ✓/✗ feedback from Browse/Compare, or both
 (`gold_source=concept|feedback|both`, as in `GET /api/evaluation`). The scoring rules live in
-`predictions_core.analysis.evaluation`.
+`predictions_core.analysis` (`gold`, `metrics`, `evaluation`).
 """
 
 import streamlit as st
 
-from predictions_core.analysis.evaluation import DIMENSIONS, compare_slices
+from predictions_core.analysis.evaluation import SLICE_DIMENSIONS, compare_slices
 from predictions_core.ui import evaluate_view as view
 from predictions_core.ui.data import current_catalogue, current_store
 from predictions_core.ui.shell import start_page
@@ -32,14 +32,14 @@ source = view.gold_source_picker(qid, sources)
 result = view.evaluation(store, qid, source)
 if result is None:
     st.stop()
-if not result["classifiers"]:
-    st.info(f"{qid} has {result['n_gold']} gold passages but no classifier predictions yet.")
+if not result.classifiers:
+    st.info(f"{qid} has {result.n_gold} gold passages but no classifier predictions yet.")
     st.stop()
 
 st.caption(
-    f"{result['wikibase_id']} — {result['preferred_label']}: {result['n_gold']} gold passages "
-    f"({result['n_gold_positive']} positive, {result['n_gold_spans']} distinct gold spans). "
-    + " ".join(result["notes"])
+    f"{result.wikibase_id} — {result.preferred_label}: {result.n_gold} gold passages "
+    f"({result.n_gold_positive} positive, {result.n_gold_spans} distinct gold spans). "
+    + " ".join(result.notes)
 )
 
 st.subheader("Scores per classifier")
@@ -52,34 +52,32 @@ st.caption(
 )
 
 st.subheader("Human labellers (the ceiling)")
-agreement = result["labeller_agreement"]
-if agreement is None or not agreement["pairs"]:
+agreement = result.labeller_agreement
+if agreement is None or agreement.ceiling is None:
     st.caption("Agreement needs gold labels from at least two labellers in the concept file.")
 else:
-    ceiling = agreement["ceiling"]
-    first, second = ceiling["labellers"]
+    ceiling = agreement.ceiling
+    first, second = ceiling.labellers
     columns = st.columns(3)
-    columns[0].metric("Cohen's kappa", view.format_score(ceiling["passage"]["kappa"]))
-    columns[1].metric(
-        f"Passage F1 ({second} vs {first})", view.format_score(ceiling["passage"]["f1"])
-    )
-    columns[2].metric("Span overlap F1", view.format_score(ceiling["span"]["overlap"]["f1"]))
+    columns[0].metric("Cohen's kappa", view.format_score(ceiling.kappa))
+    columns[1].metric(f"Passage F1 ({second} vs {first})", view.format_score(ceiling.passage.f1))
+    columns[2].metric("Span overlap F1", view.format_score(ceiling.span.overlap.f1))
     st.dataframe(view.agreement_frame(agreement), hide_index=True)
     st.caption(
-        f"Labellers: {', '.join(agreement['labellers'])}. Assumption: {agreement['assumption']} "
+        f"Labellers: {', '.join(agreement.labellers)}. Assumption: {agreement.assumption} "
         "(the files record spans, not who looked at a passage)."
     )
 
 st.subheader("Breakdown")
 dimension = st.segmented_control(
-    "Slice by", list(DIMENSIONS), default="region", required=True, key="evaluate_dimension"
+    "Slice by", SLICE_DIMENSIONS, default="region", required=True, key="evaluate_dimension"
 )
 st.dataframe(view.breakdown_frame(result, dimension), hide_index=True)
 st.caption("Each cell: F1 (TP/FP/FN) of that classifier on the slice's passages.")
-st.caption(f"⚠ small: fewer than {result['small_slice']} passages; read their scores loosely.")
+st.caption(f"⚠ small: fewer than {result.small_slice} passages; read their scores loosely.")
 
 st.subheader("Where does A beat B?")
-names = {c["id"]: c["name"] for c in result["classifiers"]}
+names = {classifier.id: classifier.name for classifier in result.classifiers}
 if len(names) < 2:
     st.caption("Needs two classifiers.")
 else:
@@ -97,14 +95,11 @@ else:
 
 st.subheader("False positives and false negatives")
 chosen = st.selectbox("Classifier", list(names), format_func=names.get, key="evaluate_errors")
-classifier = next(c for c in result["classifiers"] if c["id"] == chosen)
+classifier = result.classifier(chosen)
 fp_tab, fn_tab = st.tabs(
-    [
-        f"False positives ({classifier['passage']['fp']})",
-        f"False negatives ({classifier['passage']['fn']})",
-    ]
+    [f"False positives ({classifier.passage.fp})", f"False negatives ({classifier.passage.fn})"]
 )
 with fp_tab:
-    view.render_error_cards(classifier, "false_positives", f"evaluate_{chosen}")
+    view.render_error_cards(classifier.false_positives, f"evaluate_{chosen}_false_positives")
 with fn_tab:
-    view.render_error_cards(classifier, "false_negatives", f"evaluate_{chosen}")
+    view.render_error_cards(classifier.false_negatives, f"evaluate_{chosen}_false_negatives")

@@ -1,18 +1,19 @@
-"""Helpers shared by the HTTP route tests (`test_api*.py`); not a conftest.
+"""Plain helpers of the HTTP route tests (`test_api*.py`); their fixtures are in conftest.py.
 
-- fixtures `serve` (point the environment at a data dir, get a TestClient of the API mounted
-  at `/api` as `app.py` mounts it) and `rich` (the same over `write_rich_data_dir`); a test
-  module imports them by name.
-- `write_rich_data_dir`: the real Q787 gold passages (rich metadata: region, corpus,
+- `api_environment` / `set_api_environment`: point `app_settings()` at a data dir;
+  `mounted_api` / `make_client`: the API mounted at `/api` as `app.py` mounts it.
+- `write_rich_data_dir`: a concept's gold passages (rich metadata: region, corpus,
   translation, publication date) written as a classifier's predictions file.
 - Independent oracles (`publication_year`, `region_of`, ...) read the raw passages in Python,
   so the tests do not check the SQL against itself.
+- `start_uvicorn` / `stop_process`: a real server in a subprocess (also used by benchmarks).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -33,6 +34,7 @@ from predictions_core.api.responses import ApiErrorShapeMiddleware
 from predictions_core.api.routes import create_api
 from predictions_core.data.location import app_settings
 from predictions_core.data.store import get_store
+from tests.s3_server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RICH_QID = "Q787"
@@ -72,7 +74,12 @@ def mounted_api() -> Starlette:
 
 
 def make_client(**options: Any):
-    """A Starlette TestClient of `mounted_api()` (its httpx deprecation notice silenced)."""
+    """A Starlette TestClient of `mounted_api()`."""
+    return client_of(mounted_api(), **options)
+
+
+def client_of(app: Any, **options: Any):
+    """A Starlette TestClient of `app` (its httpx deprecation notice silenced)."""
     from starlette.exceptions import StarletteDeprecationWarning
 
     with warnings.catch_warnings():
@@ -80,28 +87,21 @@ def make_client(**options: Any):
         warnings.simplefilter("ignore", StarletteDeprecationWarning)
         from starlette.testclient import TestClient
 
-        return TestClient(mounted_api(), **options)
-
-
-def copy_both_layouts(real_fixtures: Path, target: Path) -> Path:
-    """The real fixtures in both layouts side by side in `target` (as conftest's fixture)."""
-    shutil.copytree(real_fixtures / "seed_layout", target)
-    for concept in (real_fixtures / "vibe_layout").iterdir():
-        shutil.copytree(concept, target / concept.name)
-    return target
+        return TestClient(app, **options)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def write_rich_data_dir(target: Path, real_fixtures: Path) -> list[dict[str, Any]]:
-    """Q787's 130 gold passages as the predictions of classifier `gold.v1`; returns them.
+def write_rich_data_dir(target: Path, concept_file: Path) -> list[dict[str, Any]]:
+    """`concept_file`'s gold passages as the predictions of classifier `gold.v1`; returns them.
 
-    All the real passages carry the corpus "UNFCCC"; those of CCLW documents are relabelled
-    "CCLW" here so that a corpus filter has something to narrow.
+    `concept_file` is a concept.json with `labelled_passages` (the demo's Q787, or the real
+    one of ../shared). Passages of CCLW documents get the corpus "CCLW" (every real passage
+    says "UNFCCC"), so that a corpus filter has something to narrow.
     """
-    concept = json.loads((real_fixtures / "concepts_with_gold" / "Q787.json").read_text())
+    concept = json.loads(concept_file.read_text(encoding="utf-8"))
     passages = []
     for passage in concept["labelled_passages"]:
         metadata = dict(passage["metadata"])
@@ -110,9 +110,7 @@ def write_rich_data_dir(target: Path, real_fixtures: Path) -> list[dict[str, Any
         passages.append({**passage, "metadata": metadata})
     folder = target / RICH_QID / RICH_CLASSIFIER
     folder.mkdir(parents=True)
-    shutil.copy(
-        real_fixtures / "concepts_with_gold" / "Q787.json", target / RICH_QID / "concept.json"
-    )
+    shutil.copy(concept_file, target / RICH_QID / "concept.json")
     (folder / "classifier.json").write_text(
         json.dumps({"id": RICH_CLASSIFIER, "name": "Human gold labels", "date": "2024-03-01"})
     )
@@ -145,18 +143,14 @@ def translated_of(passage: dict[str, Any]) -> bool | None:
 
 
 def publication_year(passage: dict[str, Any]) -> int | None:
-    """The year of `publication_ts` (epoch milliseconds); the 1900 placeholder is unknown."""
-    raw = _text(passage["metadata"], "publication_ts")
+    """The publication year: epoch milliseconds (the 1900 placeholder is unknown) or ISO text."""
+    metadata = passage["metadata"]
+    raw = _text(metadata, "document_metadata.publication_ts") or _text(metadata, "publication_ts")
     if raw is None or raw.startswith(_UNKNOWN_DATE_MS):
         return None
-    return datetime.fromtimestamp(float(raw) / 1000, UTC).year
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    if re.fullmatch(r"-?\d+(\.\d*)?", raw):
+        return datetime.fromtimestamp(float(raw) / 1000, UTC).year
+    return int(raw[:4])
 
 
 def start_uvicorn(target: str, env_overrides: dict[str, str], *options: str, cwd: Path = REPO_ROOT):
@@ -193,24 +187,6 @@ def stop_process(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
-
-
-@pytest.fixture
-def serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    """`serve(data_dir)`: a TestClient of the mounted API reading `data_dir`."""
-
-    def use(data_dir: Path, **options):
-        set_api_environment(monkeypatch, data_dir, tmp_path)
-        return make_client(**options)
-
-    return use
-
-
-@pytest.fixture
-def rich(tmp_path: Path, real_fixtures: Path, serve):
-    """(client, raw passages in file order) for the Q787 gold passages as predictions."""
-    passages = write_rich_data_dir(tmp_path / "rich", real_fixtures)
-    return serve(tmp_path / "rich"), passages
 
 
 def rich_url(query: str = "") -> str:

@@ -66,3 +66,174 @@ def both_layouts(tmp_path: Path, real_fixtures: Path) -> Path:
     for concept in (real_fixtures / "vibe_layout").iterdir():
         shutil.copytree(concept, target / concept.name)
     return target
+
+
+@pytest.fixture
+def fresh_streamlit_caches():
+    """`st.cache_*` are process-wide: a page test starts (and leaves) them empty."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def use_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Point the app at a data dir, with caches and feedback under tmp_path, no S3."""
+
+    def point(data_dir: Path) -> Path:
+        monkeypatch.setenv("PREDICTIONS_DATA_DIR", str(data_dir))
+        monkeypatch.setenv("PREDICTIONS_CACHE_DIR", str(tmp_path / "cache"))
+        monkeypatch.setenv("PREDICTIONS_FEEDBACK_DB", str(tmp_path / "feedback.sqlite"))
+        monkeypatch.setenv("SKIP_S3_SYNC", "true")
+        monkeypatch.delenv("PREDICTIONS_S3_BUCKET", raising=False)
+        return data_dir
+
+    return point
+
+
+@pytest.fixture(scope="session")
+def demo_table() -> tuple[list[dict], object]:
+    """One bundled demo predictions file (Q787, rich metadata): its lines and its loaded table.
+
+    Read in place (loading writes nothing without a cache dir), so data/demo is never touched.
+    """
+    import json
+
+    from predictions_core.data.loading import load_predictions_file
+
+    if not DEMO_DATA_DIR.is_dir():
+        pytest.skip("data/demo has not been generated yet (`uv run predictions demo`)")
+    path = sorted(DEMO_DATA_DIR.glob("Q787/*/predictions.jsonl"))[0]
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return lines, load_predictions_file(path).table
+
+
+@pytest.fixture(params=["demo", "real"])
+def q787_data(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """A data dir holding only concept Q787: gold labels by several labellers, and classifiers'
+    predictions covering every gold passage.
+
+    `demo`: the bundled demo data's Q787 (always there). `real`: the real Q787 gold of
+    ../shared with every classifier kind run over its passages (skips where ../shared is absent).
+    """
+    target = tmp_path / "q787"
+    if request.param == "demo":
+        if not (DEMO_DATA_DIR / "Q787").is_dir():
+            pytest.skip("data/demo has not been generated yet (`uv run predictions demo`)")
+        shutil.copytree(DEMO_DATA_DIR / "Q787", target / "Q787")
+        return target
+    from predictions_core.data.models import Concept
+    from predictions_core.predict.runner import Passage, predict_concept
+
+    source = request.getfixturevalue("real_fixtures") / "concepts_with_gold" / "Q787.json"
+    concept_path = target / "Q787" / "concept.json"
+    concept_path.parent.mkdir(parents=True)
+    shutil.copyfile(source, concept_path)
+    concept = Concept.model_validate_json(source.read_text(encoding="utf-8"))
+    passages = [Passage(p.id, p.text, p.metadata) for p in concept.labelled_passages]
+    predict_concept(concept, passages, None, target, concept_source=concept_path)
+    return target
+
+
+@pytest.fixture
+def serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """`serve(data_dir, **client_options)`: a TestClient of the API mounted at `/api` (as
+    `app.py` mounts it) reading `data_dir`, run from tmp_path so no `.env` of the checkout counts.
+    """
+    from tests.api_support import make_client, set_api_environment
+
+    def use(data_dir: Path, **options):
+        set_api_environment(monkeypatch, data_dir, tmp_path)
+        return make_client(**options)
+
+    return use
+
+
+@pytest.fixture
+def rich(tmp_path: Path, serve):
+    """(client, raw passages in file order): the demo's Q787 gold passages as the predictions
+    of classifier `gold.v1` (region, corpus, translation and dates to filter on).
+    """
+    from tests.api_support import write_rich_data_dir
+
+    passages = write_rich_data_dir(tmp_path / "rich", DEMO_DATA_DIR / "Q787" / "concept.json")
+    return serve(tmp_path / "rich"), passages
+
+
+@pytest.fixture
+def rich_real(tmp_path: Path, serve, real_fixtures: Path):
+    """As `rich`, over the real Q787 gold passages of ../shared (epoch-millisecond dates, the
+    1900 placeholder date, blank regions); skips where ../shared is absent.
+    """
+    from tests.api_support import write_rich_data_dir
+
+    concept_file = real_fixtures / "concepts_with_gold" / "Q787.json"
+    passages = write_rich_data_dir(tmp_path / "rich-real", concept_file)
+    return serve(tmp_path / "rich-real"), passages
+
+
+@pytest.fixture(scope="module")
+def plain_stack():
+    """The Pulumi program synthesised under mocks with a minimal config (HTTP, one CIDR)."""
+    from predictions_infra.mocks import synthesize
+
+    from tests.infra_support import plain_config
+
+    return synthesize(plain_config())
+
+
+@pytest.fixture(scope="module")
+def secure_stack():
+    """The Pulumi program under mocks with everything on: HTTPS, OIDC sign-in, a publisher."""
+    from predictions_infra.mocks import synthesize
+
+    from tests.infra_support import secure_config
+
+    return synthesize(secure_config())
+
+
+@pytest.fixture(scope="module")
+def moto_server():
+    """One `python -m moto.server` process per test module (see tests/s3_server.py)."""
+    from tests.s3_server import MotoServer
+
+    server = MotoServer()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3(moto_server, monkeypatch: pytest.MonkeyPatch):
+    """An empty bucket on the module's moto server, with boto3's environment pointing there."""
+    from tests.s3_server import new_bucket
+
+    return new_bucket(moto_server, monkeypatch)
+
+
+@pytest.fixture
+def breaking_proxy(moto_server):
+    """A `BreakingProxy` in front of the module's moto server (cuts chosen downloads)."""
+    from tests.s3_server import BreakingProxy
+
+    proxy = BreakingProxy(moto_server)
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture
+def small_demo_tree(tmp_path: Path) -> Path:
+    """Two demo classifiers in the per-classifier layout (Q218/6o77pbch, Q787/vzyanawi): six
+    files, each folder with its predictions, classifier.json and concept.json.
+    """
+    target = tmp_path / "small-demo"
+    for relative in ("Q218/6o77pbch", "Q787/vzyanawi"):
+        shutil.copytree(DEMO_DATA_DIR / relative, target / relative)
+    return target

@@ -1,7 +1,7 @@
 """A real moto S3 server process on 127.0.0.1, and helpers to watch and break its traffic.
 
-Imported by the S3 test modules (`from tests.s3_server import moto_server, s3`); not a
-conftest, so it costs nothing to the rest of the suite.
+Plain helpers; the fixtures `moto_server`, `s3` and `breaking_proxy` in conftest.py wrap them
+(and import this module only when an S3 test runs).
 
 - `MotoServer`: `python -m moto.server` in a subprocess on a free port, reached over HTTP
   through `AWS_ENDPOINT_URL`, with IAM enforcement switchable over moto's HTTP API.
@@ -22,7 +22,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -158,22 +157,11 @@ class S3Bucket:
         return uploaded
 
 
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[MotoServer]:
-    """One moto server process per test module."""
-    server = MotoServer()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def s3(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> S3Bucket:
-    """Point boto3's own environment at the moto server and create an empty bucket."""
+def new_bucket(server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> S3Bucket:
+    """Point boto3's own environment at `server` and create an empty bucket there."""
     for name in [name for name in os.environ if name.startswith("AWS_")]:
         monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint_url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", TEST_REGION)
@@ -184,7 +172,7 @@ def s3(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> S3Bucket:
     name = f"predictions-{uuid.uuid4().hex[:12]}"
     admin.create_bucket(Bucket=name)
     session = make_session()
-    return S3Bucket(moto_server, name, session, RequestCounter(session), admin)
+    return S3Bucket(server, name, session, RequestCounter(session), admin)
 
 
 _HOP_BY_HOP = {
@@ -278,16 +266,6 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         self.wfile.write(payload)
-
-
-@pytest.fixture
-def breaking_proxy(moto_server: MotoServer) -> Iterator[BreakingProxy]:
-    """A `BreakingProxy` in front of the module's moto server."""
-    proxy = BreakingProxy(moto_server)
-    try:
-        yield proxy
-    finally:
-        proxy.stop()
 
 
 def local_tree(root: Path) -> dict[str, bytes]:

@@ -1,80 +1,131 @@
-"""HTTP routes of CONTRACT §5 over other engineers' modules and data: evaluation, feedback,
-and every view of the bundled demo data (these skip, with the reason, until those exist).
+"""HTTP routes of CONTRACT §5 over repo-owned data: evaluation (Q787's gold, plus the real Q787
+where ../shared exists), feedback, and every view of the bundled demo data.
 """
-
-# ruff: noqa: F811 (the fixtures `serve` and `rich` are imported from tests.api_support)
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
+import pytest
+
+from predictions_core.analysis.evaluation import evaluate_concept
 from predictions_core.data.location import app_settings
 from predictions_core.data.store import get_store
+from predictions_core.feedback.store import FeedbackStore
 from predictions_core.query.engine import query_predictions
 from predictions_core.query.filters import Filters
-from tests.api_support import (  # noqa: F401 (serve, rich: fixtures)
-    RICH_CLASSIFIER,
-    RICH_QID,
-    current_table,
-    ids_of,
-    region_of,
-    rich,
-    serve,
-)
-
-# --- evaluation and feedback (modules written by another engineer) ----------------------------
+from tests.api_support import current_table, ids_of, make_client, region_of
 
 
-def test_evaluation_returns_evaluate_concept_and_404_without_gold(rich, both_layouts, serve):
-    from predictions_core.analysis.evaluation import evaluate_concept
+@pytest.fixture
+def api(use_data):
+    """`api(data_dir)`: a TestClient of the mounted API reading `data_dir`."""
 
-    client, _ = rich
-    body = client.get(f"/api/evaluation/{RICH_QID}").json()
-    expected = evaluate_concept(get_store(app_settings()), RICH_QID)
-    assert body == json.loads(json.dumps(expected, default=str))
-    assert body["wikibase_id"] == RICH_QID and body["n_gold"] == 130
-    (scores,) = body["classifiers"]
-    # the classifier here is the gold labels themselves: a perfect score
-    assert scores["id"] == RICH_CLASSIFIER and scores["passage"]["recall"] == 1.0
-    assert set(scores["passage"]) >= {"tp", "fp", "fn", "precision", "recall", "f1"}
-    no_feedback = client.get(f"/api/evaluation/{RICH_QID}?gold_source=feedback")
-    assert no_feedback.status_code == 404 and no_feedback.json()["error"]
-    bad_source = client.get(f"/api/evaluation/{RICH_QID}?gold_source=bogus")
+    def client_for(data_dir: Path):
+        use_data(data_dir)
+        return make_client()
+
+    return client_for
+
+
+def _first_classifier(data_dir: Path, qid: str) -> str:
+    return sorted(path.name for path in (data_dir / qid).iterdir() if path.is_dir())[0]
+
+
+def _record_feedback(data_dir: Path, qid: str, classifier_id: str, verdicts: list[str]) -> None:
+    feedback = FeedbackStore(app_settings().resolved_feedback_db)
+    lines = (data_dir / qid / classifier_id / "predictions.jsonl").read_text().splitlines()
+    for line, verdict in zip(lines, verdicts, strict=False):
+        feedback.record(qid, classifier_id, json.loads(line), verdict, reviewer="ann")
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+def test_evaluation_route_is_the_typed_result_as_json(q787_data, api):
+    client = api(q787_data)
+    body = client.get("/api/evaluation/Q787").json()
+    expected = evaluate_concept(get_store(app_settings()), "Q787")
+    assert body == json.loads(json.dumps(expected.to_json()))
+    assert list(body) == [
+        "wikibase_id",
+        "preferred_label",
+        "gold_source",
+        "n_gold",
+        "n_gold_positive",
+        "n_gold_spans",
+        "classifiers",
+        "labeller_agreement",
+        "small_slice",
+        "notes",
+    ]
+    assert body["gold_source"] == "concept" and body["n_gold"] == expected.n_gold
+    for scores, typed in zip(body["classifiers"], expected.classifiers, strict=True):
+        assert scores["id"] == typed.id and scores["passage"]["f1"] == typed.passage.f1
+        assert scores["passage"]["ci"]["f1"] == list(typed.ci.f1)
+        assert set(scores["breakdown"]) == {"region", "corpus", "translated"}
+    ceiling = body["labeller_agreement"]["ceiling"]
+    assert ceiling["passage"]["kappa"] == expected.labeller_agreement.ceiling.kappa
+
+
+def test_evaluation_route_reads_reviewers_feedback_and_answers_errors(demo_copy, api):
+    client = api(demo_copy)
+    no_feedback = client.get("/api/evaluation/Q787?gold_source=feedback")
+    assert no_feedback.status_code == 404 and "judgements" in no_feedback.json()["error"]
+    classifier_id = _first_classifier(demo_copy, "Q787")
+    _record_feedback(demo_copy, "Q787", classifier_id, ["correct", "incorrect", "unsure"] * 4)
+    feedback = client.get("/api/evaluation/Q787?gold_source=feedback").json()
+    assert feedback["gold_source"] == "feedback" and feedback["n_gold"] == 8  # unsure left out
+    reviewers = FeedbackStore(app_settings().resolved_feedback_db)
+    expected = evaluate_concept(
+        get_store(app_settings()),
+        "Q787",
+        gold_source="feedback",
+        feedback_passages=lambda: reviewers.labelled_passages("Q787"),
+    )
+    assert feedback == json.loads(json.dumps(expected.to_json()))
+    assert client.get("/api/evaluation/Q787").json()["gold_source"] == "concept"  # auto
+    bad_source = client.get("/api/evaluation/Q787?gold_source=bogus")
     assert bad_source.status_code == 400 and bad_source.json()["parameter"] == "gold_source"
     assert client.get("/api/evaluation/Q999").status_code == 404
-    no_gold = serve(both_layouts).get("/api/evaluation/Q218")
+    no_gold = client.get("/api/evaluation/Q218")  # no gold labels, no judgements
     assert no_gold.status_code == 404 and "Q218" in no_gold.json()["error"]
 
 
-def test_feedback_lists_the_recorded_judgements(both_layouts, serve, tmp_path):
-    from predictions_core.feedback.store import FeedbackStore
+# --- feedback -------------------------------------------------------------------------------
 
-    client = serve(both_layouts)
-    url = "/api/feedback/Q218/6z4pufsm"
+
+def test_feedback_lists_the_recorded_judgements(demo_copy, api, tmp_path):
+    client = api(demo_copy)
+    classifier_id = _first_classifier(demo_copy, "Q218")
+    url = f"/api/feedback/Q218/{classifier_id}"
     assert client.get(url).json()["judgements"] == []
     assert not (tmp_path / "feedback.sqlite").exists()  # a GET creates no database
-    passage = client.get("/api/predictions/Q218/6z4pufsm?has_spans=true").json()["predictions"][0]
+    passage = client.get(f"/api/predictions/Q218/{classifier_id}?has_spans=true").json()
+    passage = passage["predictions"][0]
     feedback = FeedbackStore(tmp_path / "feedback.sqlite")
-    feedback.record("Q218", "6z4pufsm", passage, "correct", note="fine", reviewer="ana")
-    feedback.record("Q223", "36bhx4mu", passage, "incorrect")  # another classifier: not listed
+    feedback.record("Q218", classifier_id, passage, "correct", note="fine", reviewer="ana")
+    feedback.record("Q1829", "other", passage, "incorrect")  # another classifier: not listed
     (judgement,) = client.get(url).json()["judgements"]
     assert (judgement["passage_id"], judgement["verdict"]) == (passage["id"], "correct")
     assert judgement["reviewer"] == "ana" and judgement["note"] == "fine"
     jsonl = client.get(url + "?format=jsonl&download=true")
-    assert jsonl.content == b"".join(feedback.export_jsonl("Q218", "6z4pufsm"))
+    assert jsonl.content == b"".join(feedback.export_jsonl("Q218", classifier_id))
     (line,) = jsonl.text.splitlines()
     assert json.loads(line)["id"] == passage["id"] and json.loads(line)["spans"]
-    assert 'filename="Q218-6z4pufsm-feedback.jsonl"' in jsonl.headers["content-disposition"]
+    disposition = jsonl.headers["content-disposition"]
+    assert f'filename="Q218-{classifier_id}-feedback.jsonl"' in disposition
     assert client.get("/api/feedback/Q218/nope").status_code == 404
     assert client.get(url + "?format=csv").json()["parameter"] == "format"
 
 
-# --- the bundled demo data ----------------------------------------------------------------------
+# --- the bundled demo data ------------------------------------------------------------------
 
 
-def test_every_demo_view_matches_query_predictions(demo_copy, serve):
-    client = serve(demo_copy)
+def test_every_demo_view_matches_query_predictions(demo_copy, api):
+    client = api(demo_copy)
     concepts = client.get("/api/concepts").json()
     assert len(concepts) >= 3
     for concept in concepts:
@@ -90,8 +141,8 @@ def test_every_demo_view_matches_query_predictions(demo_copy, serve):
             assert ids_of(answer) == expected.rows["id"].to_pylist()
 
 
-def test_demo_region_filter_keeps_exactly_that_region(demo_copy, serve):
-    client = serve(demo_copy)
+def test_demo_region_filter_keeps_exactly_that_region(demo_copy, api):
+    client = api(demo_copy)
     concept = client.get("/api/concepts").json()[0]
     url = f"/api/predictions/{concept['wikibase_id']}/{concept['classifiers'][0]['id']}"
 

@@ -2,22 +2,23 @@
 
 Hypothesis generates query strings (the §5 names plus junk keys; unicode, empty, huge and
 regex-metacharacter values) and ids (any text), and sends them to the mounted API over the
-real fixtures. A second property checks that any valid combination of filters gives exactly
-the rows of `query_predictions` for the same `Filters`.
+bundled demo data (both layouts) plus the demo's Q787 gold passages as predictions. A second
+property checks that any valid combination of filters gives exactly the rows of
+`query_predictions` for the same `Filters`.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from predictions_core.data.location import app_settings
+from predictions_core.data.location import DEMO_DATA_DIR, app_settings
 from predictions_core.data.store import get_store
 from predictions_core.query.engine import query_predictions
 from predictions_core.query.filters import Filters
@@ -25,7 +26,6 @@ from tests.api_support import (
     RICH_CLASSIFIER,
     RICH_QID,
     api_environment,
-    copy_both_layouts,
     make_client,
     write_rich_data_dir,
 )
@@ -71,7 +71,7 @@ NASTY_VALUES = [
     "random",
     "Europe & Central Asia",
 ]
-ROUTE_IDS = ["Q218", "Q223", "Q787", "Q999", "6z4pufsm", "36bhx4mu", RICH_CLASSIFIER, "..", ""]
+ROUTE_IDS = ["Q218", "Q223", "Q787", "Q999", "grld4c4r", "lfy5fpmh", RICH_CLASSIFIER, "..", ""]
 ERROR_STATUSES = {400, 404}
 OK_MEDIA_TYPES = {"application/json", "application/x-ndjson", "text/csv; charset=utf-8"}
 
@@ -88,11 +88,12 @@ ids = st.one_of(st.sampled_from(ROUTE_IDS), any_text)
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory, real_fixtures: Path) -> Iterator:
-    """One client for the module over both layouts of the real fixtures plus Q787's gold."""
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """One client for the module over the demo data plus Q787's gold as predictions."""
     root = tmp_path_factory.mktemp("fuzz")
-    data_dir = copy_both_layouts(real_fixtures, root / "data")
-    write_rich_data_dir(data_dir, real_fixtures)
+    data_dir = root / "data"
+    shutil.copytree(DEMO_DATA_DIR, data_dir, ignore=shutil.ignore_patterns(".cache", "*.sqlite*"))
+    write_rich_data_dir(data_dir, DEMO_DATA_DIR / RICH_QID / "concept.json")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         patch.delenv("PREDICTIONS_S3_BUCKET", raising=False)

@@ -14,13 +14,15 @@ import csv
 import http.client
 import io
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.api_support import api_environment, copy_both_layouts, start_uvicorn, stop_process
+from predictions_core.data.location import DEMO_DATA_DIR
+from tests.api_support import api_environment, start_uvicorn, stop_process
 
 SECRET = "TOP-SECRET-CONTENT-never-served"
 TRAVERSAL_PATHS = [
@@ -30,14 +32,14 @@ TRAVERSAL_PATHS = [
     "/api/concepts/..",
     "/api/concepts/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
     "/api/predictions/Q218/..%2F..%2F..%2Fsecret.txt",
-    "/api/predictions/Q218/6z4pufsm%2F..%2F..%2F..%2Fsecret.txt",
+    "/api/predictions/Q218/grld4c4r%2F..%2F..%2F..%2Fsecret.txt",
     "/api/predictions/%2Fetc%2Fpasswd/x",
     "/api/predictions/Q218/%2Fetc%2Fpasswd",
-    "/api/predictions/Q218/6z4pufsm%00",
+    "/api/predictions/Q218/grld4c4r%00",
     "/api/predictions/Q218/%00..%2F",
     "/api/concepts/Q218%00",
     "/api/../../etc/passwd",
-    "/api/predictions/Q218/6z4pufsm/../../../../etc/passwd",
+    "/api/predictions/Q218/grld4c4r/../../../../etc/passwd",
     "/api/concepts/Q218/../../secret.txt",
     "/api//etc/passwd",
     "/api/predictions/Q218/C:%5CWindows%5Cwin.ini",
@@ -48,10 +50,11 @@ TRAVERSAL_PATHS = [
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory, real_fixtures: Path) -> Path:
-    """Both layouts of the real fixtures, with a secret file beside (outside) the data dir."""
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo data (both layouts), with a secret file beside (outside) it."""
     root = tmp_path_factory.mktemp("served")
-    target = copy_both_layouts(real_fixtures, root / "data")
+    target = root / "data"
+    shutil.copytree(DEMO_DATA_DIR, target, ignore=shutil.ignore_patterns(".cache", "*.sqlite*"))
     (root / "secret.txt").write_text(SECRET)
     (target / "Q218" / "secret.txt").write_text(SECRET)
     return target
@@ -111,12 +114,10 @@ def test_the_product_server_refuses_every_traversal(product, path):
 
 
 def test_the_product_server_answers_refused_paths_in_the_error_shape(product):
+    # Streamlit's path check answers in plain text unless app.py passes
+    # middleware=[Middleware(ApiErrorShapeMiddleware)] to st.App
     status, headers, body = raw_get(product, "/api/predictions/Q218/..")
-    if not headers.get("content-type", "").startswith("application/json"):
-        pytest.skip(
-            "app.py does not yet pass middleware=[Middleware(ApiErrorShapeMiddleware)] to "
-            "st.App, so Streamlit's path check answers in plain text"
-        )
+    assert headers["content-type"] == "application/json"
     assert status == 400 and "/api/predictions/Q218/.." in json.loads(body)["error"]
 
 
@@ -136,16 +137,16 @@ def test_the_dashboard_and_the_api_share_the_port(product):
     status, _, page = raw_get(product, "/")
     assert status == 200 and b"<html" in page.lower()
     status, _, body = raw_get(product, "/api/health")
-    assert status == 200 and json.loads(body)["concepts"] == 2
+    assert status == 200 and json.loads(body)["concepts"] == 4
 
 
 def test_a_csv_download_streams_through_the_real_server(product):
     query = "search=%2Fgreenhouse%2Fi&sort=length_desc"
-    path = f"/api/predictions/Q218/6z4pufsm?{query}"
+    path = f"/api/predictions/Q218/grld4c4r?{query}"
     counts = json.loads(raw_get(product, path)[2])
     status, headers, body = raw_get(product, f"{path}&format=csv&download=true")
     assert status == 200 and headers.get("transfer-encoding") == "chunked"
-    assert headers["content-disposition"] == 'attachment; filename="Q218-6z4pufsm-predictions.csv"'
+    assert headers["content-disposition"] == 'attachment; filename="Q218-grld4c4r-predictions.csv"'
     header, *rows = list(csv.reader(io.StringIO(body.decode("utf-8"))))
     assert header[:5] == ["id", "text", "labelled_text", "spans", "n_spans"]
     assert len(rows) == counts["filtered_count"] > 0

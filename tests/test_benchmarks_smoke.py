@@ -7,6 +7,7 @@ of the benchmark's mix selects, or the benchmark would compare different work.
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from predictions_core.query.engine import query_predictions
 from predictions_core.query.filters import Filters
 
 N_PASSAGES = 400
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +92,10 @@ def test_the_mix_selects_something_and_not_everything(synthetic_file: Path) -> N
     assert len(counts) >= 100
     assert any(0 < count < N_PASSAGES // 10 for count in counts)  # selective queries
     assert any(count > N_PASSAGES // 2 for count in counts)  # broad queries
+
+
+@pytest.mark.parametrize("module", sorted(p.stem for p in BENCHMARKS.glob("[!_]*.py")))
+def test_every_benchmark_script_imports(module: str) -> None:
+    # the scripts run rarely: a module moved in the package must not go unnoticed until then
+    imported = importlib.import_module(f"benchmarks.{module}")
+    assert imported.__file__ == str(BENCHMARKS / f"{module}.py")

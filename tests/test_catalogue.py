@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,39 @@ import pytest
 from predictions_core.data.catalogue import find_concept_ids, scan_catalogue
 from predictions_core.data.models import Concept
 from predictions_core.errors import InvalidParameterError, NotFoundError
+
+
+def test_demo_data_in_both_layouts(demo_copy: Path):
+    # the same Q218 classifier also written in the older layout: the per-classifier one wins
+    concept_file = json.loads((demo_copy / "Q218" / "concept.json").read_text())
+    [classifier_id] = [
+        folder.name
+        for folder in (demo_copy / "Q218").iterdir()
+        if folder.is_dir()
+        and json.loads((folder / "classifier.json").read_text())["kind"] == "keyword"
+    ]
+    older = demo_copy / "predictions" / "Q218" / f"{classifier_id}.jsonl"
+    older.parent.mkdir(parents=True)
+    shutil.copy(demo_copy / "Q218" / classifier_id / "predictions.jsonl", older)
+
+    catalogue = scan_catalogue(demo_copy)
+    assert set(catalogue.concepts) == {"Q218", "Q223", "Q787", "Q1829"}
+    entry = catalogue.classifier("Q218", classifier_id)
+    assert entry.layout == "per_classifier"
+    assert entry.classifier.name == 'KeywordClassifier("greenhouse gas")'
+    assert catalogue.concept("Q218").concept.preferred_label == concept_file["preferred_label"]
+    assert len(catalogue.concept("Q218").classifiers) == 4
+    only_older = catalogue.classifier("Q223", "lfy5fpmh")
+    assert only_older.layout == "older"
+    assert only_older.classifier.name == 'KeywordClassifier("carbon dioxide")'
+    assert catalogue.concept("Q223").concept.preferred_label == "carbon dioxide"
+    assert catalogue.issues == []
+
+
+def test_demo_gold_labels_come_from_the_concept_file(demo_copy: Path):
+    expected = json.loads((demo_copy / "Q787" / "concept.json").read_text())["labelled_passages"]
+    entry = scan_catalogue(demo_copy).concept("Q787")
+    assert expected and [p.id for p in entry.gold_passages] == [p["id"] for p in expected]
 
 
 def test_both_layouts_side_by_side(both_layouts: Path):
@@ -67,7 +101,8 @@ def test_unreadable_metadata_is_reported_and_ids_used(tmp_path: Path):
     messages = sorted(issue.message for issue in catalogue.issues)
     assert len(messages) == 2
     assert any("unreadable metadata" in m for m in messages)
-    assert any("invalid metadata" in m for m in messages)
+    # in the user's words: where the problem is, what it is, and the value given
+    assert "invalid metadata (preferred_label: Input should be a valid string (got 5))" in messages
 
 
 def test_folders_that_are_not_concepts_are_ignored(tmp_path: Path):
@@ -77,8 +112,8 @@ def test_folders_that_are_not_concepts_are_ignored(tmp_path: Path):
     assert find_concept_ids(tmp_path / "absent") == []
 
 
-def test_lookups_validate_ids(both_layouts: Path):
-    catalogue = scan_catalogue(both_layouts)
+def test_lookups_validate_ids(demo_copy: Path):
+    catalogue = scan_catalogue(demo_copy)
     with pytest.raises(InvalidParameterError):
         catalogue.concept("../etc")
     with pytest.raises(NotFoundError):
@@ -89,10 +124,10 @@ def test_lookups_validate_ids(both_layouts: Path):
         catalogue.classifier("Q218", "unknown")
 
 
-def test_concept_labels_deduplicate(real_fixtures: Path):
-    concept = Concept.model_validate_json(
-        (real_fixtures / "seed_layout/concepts/Q218.json").read_text()
+def test_concept_labels_deduplicate():
+    concept = Concept(
+        wikibase_id="Q218",
+        preferred_label="greenhouse gas",
+        alternative_labels=["GHG", "greenhouse gas", " ", "GHG", "methane "],
     )
-    labels = concept.all_labels
-    assert labels[0] == "greenhouse gas"
-    assert len(labels) == len(set(labels))
+    assert concept.all_labels == ["greenhouse gas", "GHG", "methane"]

@@ -1,9 +1,12 @@
-"""`predictions_core.analysis.compare` on hand-computed cases and on the real fixtures."""
+"""`predictions_core.analysis.compare` on hand-computed cases, then on Q218 (the bundled demo's,
+plus the real one where ../shared exists) against counts made independently with `json`.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,8 @@ import pytest
 from predictions_core.analysis import compare
 from predictions_core.data.catalogue import scan_catalogue
 from predictions_core.data.loading import load_predictions_file
+from predictions_core.data.location import DEMO_DATA_DIR
+from predictions_core.errors import InvalidParameterError
 
 
 def write_predictions(path: Path, passages: list[tuple[str, bool, dict]]) -> Path:
@@ -40,15 +45,6 @@ TEXTS = [f"passage{i} about something" for i in range(8)]
 
 def labelled(positives: set[int], seen=range(1, 7), metadata=None):
     return [(TEXTS[i], i in positives, (metadata or {}).get(i, {})) for i in seen]
-
-
-def test_cohens_kappa_textbook_case():
-    # 50 items: 20 yes/yes, 5 yes/no, 10 no/yes, 15 no/no -> po 0.7, pe 0.5, kappa 0.4
-    assert compare.cohens_kappa(20, 5, 10, 15) == pytest.approx(0.4)
-    assert compare.cohens_kappa(10, 0, 0, 10) == pytest.approx(1.0)
-    # every answer "yes" on both sides: chance agreement is total, kappa is undefined
-    assert compare.cohens_kappa(7, 0, 0, 0) is None
-    assert compare.cohens_kappa(0, 0, 0, 0) is None
 
 
 def test_jaccard_of_counts():
@@ -137,7 +133,7 @@ def test_positives_by_region_and_year(tmp_path: Path):
         "2021": 1,
         compare.MISSING_VALUE: 1,
     }
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidParameterError, match="column: cannot break down by 'text'"):
         compare.positives_by([a], "text")
 
 
@@ -153,11 +149,30 @@ def test_disagreement_tables_carry_both_classifiers_spans(tmp_path: Path):
     both = compare.disagreement_table(a.table, b.table, "both").to_pylist()
     assert [row["text"] for row in both] == [TEXTS[2], TEXTS[3]]
     assert all(row["spans_a"] and row["spans_b"] for row in both)
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidParameterError, match="show: 'neither' is not one of"):
         compare.disagreement_table(a.table, b.table, "neither")
 
 
-# --- the real fixtures -------------------------------------------------------------------
+def test_concurrent_comparisons_give_the_same_answers(tmp_path: Path):
+    """Each query has its own cursor (`data.sql`): threads never share a connection."""
+    a = classifier(tmp_path, "a", labelled({1, 2, 3}))
+    b = classifier(tmp_path, "b", labelled({2, 3, 4}))
+    c = classifier(tmp_path, "c", labelled({3, 5}))
+
+    def compare_all(_: int):
+        return (
+            compare.pairwise_agreement([a, b, c]),
+            compare.intersections([a, b, c]),
+            compare.disagreement_table(a.table, b.table, "only_a")["text"].to_pylist(),
+        )
+
+    expected = compare_all(0)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(compare_all, range(64)))
+    assert all(result == expected for result in results)
+
+
+# --- Q218: the demo data, and the real fixtures --------------------------------------------
 
 
 def reference_sets(path: Path) -> tuple[set[str], set[str]]:
@@ -181,14 +196,26 @@ def reference_kappa(pos_a: set[str], seen_a: set[str], pos_b: set[str], seen_b: 
     return ((yes_yes + no_no) / n - expected) / (1 - expected)
 
 
-@pytest.fixture
-def real_pair(tmp_path: Path, real_fixtures: Path) -> Path:
-    """Q218 with its real classifier and a second one that drops every third positive."""
+def _q218_source(request: pytest.FixtureRequest) -> Path:
+    if request.param == "demo":
+        if not (DEMO_DATA_DIR / "Q218").is_dir():
+            pytest.skip("data/demo has not been generated yet (`uv run predictions demo`)")
+        return DEMO_DATA_DIR / "Q218"
+    return request.getfixturevalue("real_fixtures") / "vibe_layout" / "Q218"
+
+
+@pytest.fixture(params=["demo", "real"])
+def thinned_pair(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, str]:
+    """Q218 with one classifier and a second one that drops every third positive."""
+    source = _q218_source(request)
     data = tmp_path / "data"
-    shutil.copytree(real_fixtures / "vibe_layout" / "Q218", data / "Q218")
-    source = data / "Q218" / "6z4pufsm" / "predictions.jsonl"
+    shutil.copytree(source, data / "Q218")
+    classifier_dirs = sorted(p for p in (data / "Q218").iterdir() if p.is_dir())
+    for extra in classifier_dirs[1:]:
+        shutil.rmtree(extra)
+    original = classifier_dirs[0].name
     thinned, positives_seen = [], 0
-    for line in source.read_text(encoding="utf-8").splitlines():
+    for line in (classifier_dirs[0] / "predictions.jsonl").read_text().splitlines():
         passage = json.loads(line)
         if passage["spans"]:
             positives_seen += 1
@@ -197,7 +224,7 @@ def real_pair(tmp_path: Path, real_fixtures: Path) -> Path:
         thinned.append(json.dumps(passage, ensure_ascii=False))
     (data / "Q218" / "thinned").mkdir()
     (data / "Q218" / "thinned" / "predictions.jsonl").write_text("\n".join(thinned) + "\n")
-    return data
+    return data, original
 
 
 def compared(data: Path, qid: str) -> list[compare.ComparedClassifier]:
@@ -210,12 +237,13 @@ def compared(data: Path, qid: str) -> list[compare.ComparedClassifier]:
     return items
 
 
-def test_real_fixtures_agreement_matches_an_independent_count(real_pair: Path):
-    real, thinned = compared(real_pair, "Q218")
-    assert (real.id, thinned.id) == ("6z4pufsm", "thinned")
-    pos_a, seen_a = reference_sets(real_pair / "Q218" / "6z4pufsm" / "predictions.jsonl")
-    pos_b, seen_b = reference_sets(real_pair / "Q218" / "thinned" / "predictions.jsonl")
-    result = compare.agreement(real, thinned)
+def test_agreement_matches_an_independent_count(thinned_pair):
+    data, original = thinned_pair
+    by_id = {item.id: item for item in compared(data, "Q218")}
+    full, thinned = by_id[original], by_id["thinned"]
+    pos_a, seen_a = reference_sets(data / "Q218" / original / "predictions.jsonl")
+    pos_b, seen_b = reference_sets(data / "Q218" / "thinned" / "predictions.jsonl")
+    result = compare.agreement(full, thinned)
     assert result.n_both == len(pos_a & pos_b)
     assert result.n_only_a == len(pos_a - pos_b) > 0
     assert result.n_only_b == len(pos_b - pos_a) == 0
@@ -223,11 +251,27 @@ def test_real_fixtures_agreement_matches_an_independent_count(real_pair: Path):
     assert result.n_compared == len(seen_a & seen_b)
     assert result.kappa == pytest.approx(reference_kappa(pos_a, seen_a, pos_b, seen_b))
     assert 0 < result.kappa < 1
-    only_a = compare.disagreement_table(real.table, thinned.table, "only_a")
+    only_a = compare.disagreement_table(full.table, thinned.table, "only_a")
     assert set(only_a["text"].to_pylist()) == pos_a - pos_b
 
 
-def test_real_fixtures_two_layouts_of_one_classifier_agree(tmp_path: Path, real_fixtures: Path):
+def test_demo_intersections_of_four_classifiers_match_an_independent_count(demo_copy: Path):
+    items = compared(demo_copy, "Q218")
+    assert len(items) == 4
+    flagged_by: dict[str, set[str]] = {}
+    for item in items:
+        positives, _ = reference_sets(demo_copy / "Q218" / item.id / "predictions.jsonl")
+        for text in positives:
+            flagged_by.setdefault(text, set()).add(item.id)
+    expected: dict[frozenset[str], int] = {}
+    for members in flagged_by.values():
+        expected[frozenset(members)] = expected.get(frozenset(members), 0) + 1
+    result = compare.intersections(items)
+    assert {frozenset(members): count for members, count in result} == expected
+    assert [count for _, count in result] == sorted((count for _, count in result), reverse=True)
+
+
+def test_real_fixtures_two_layouts_of_one_classifier_agree(real_fixtures: Path):
     """The older layout's positives are the per-classifier file's positives: Jaccard 1, no kappa."""
     older = load_predictions_file(real_fixtures / "seed_layout/predictions/Q218/6z4pufsm.jsonl")
     newer = load_predictions_file(real_fixtures / "vibe_layout/Q218/6z4pufsm/predictions.jsonl")

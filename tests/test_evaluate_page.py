@@ -1,29 +1,30 @@
-"""The Evaluate page in AppTest: Q787's real gold, feedback as gold, bad URLs, the demo data."""
+"""The Evaluate page in AppTest: Q787's gold (the demo's, and the real one where ../shared
+exists), feedback as gold, bad URLs, the whole demo data, and the evaluation's cache key.
+
+Elements are found by key, label or the columns a table shows, never by position.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from predictions_core.analysis.evaluation import evaluate_concept
+from predictions_core.data.catalogue import scan_catalogue
 from predictions_core.data.location import app_settings
 from predictions_core.data.store import PredictionStore
 from predictions_core.feedback.store import FeedbackStore
-from predictions_core.settings import Settings
-from tests.test_evaluation import make_q787_data
+from predictions_core.ui.evaluate_view import data_version
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "evaluate.py")
-
-
-def _use_data_dir(monkeypatch, data_dir: Path, tmp_path: Path) -> Settings:
-    monkeypatch.setenv("PREDICTIONS_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("PREDICTIONS_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("PREDICTIONS_FEEDBACK_DB", str(tmp_path / "feedback.sqlite"))
-    monkeypatch.setenv("SKIP_S3_SYNC", "true")
-    return app_settings()
+# the column that tells each table of the page apart
+SUMMARY, AGREEMENT, COMPARISON = "span overlap P/R/F1", "Cohen's kappa", "ΔF1 (A − B)"
+DEMO_ONLY = pytest.mark.parametrize("q787_data", ["demo"], indirect=True)
 
 
 def _open(**params: str) -> AppTest:
@@ -32,62 +33,88 @@ def _open(**params: str) -> AppTest:
     return app.run()
 
 
+def _table(app: AppTest, column: str) -> pd.DataFrame:
+    """The one table of the page that has `column`."""
+    (frame,) = [element.value for element in app.dataframe if column in element.value.columns]
+    return frame
+
+
+def _metric(app: AppTest, label: str) -> str:
+    (value,) = [metric.value for metric in app.metric if metric.label.startswith(label)]
+    return value
+
+
+def _texts(elements) -> str:
+    return "\n".join(element.value for element in elements)
+
+
 @pytest.fixture
-def q787_settings(tmp_path, monkeypatch, real_fixtures) -> Settings:
-    make_q787_data(real_fixtures, tmp_path / "data")
-    return _use_data_dir(monkeypatch, tmp_path / "data", tmp_path)
+def q787_page(q787_data: Path, use_data, fresh_streamlit_caches) -> Path:
+    """The page's environment pointed at a data dir holding only Q787."""
+    return use_data(q787_data)
 
 
-def test_q787_page_shows_every_table(q787_settings):
+def test_q787_page_shows_every_table(q787_page):
     app = _open(concept="Q787")
     assert not app.exception and not app.error
-    summary, agreement, breakdown, comparison = (frame.value for frame in app.dataframe)
-    expected = evaluate_concept(PredictionStore(q787_settings), "Q787", n_resamples=1_000)
-    assert list(summary["id"]) == [c["id"] for c in expected["classifiers"]]
-    assert list(summary["TP"]) == [c["passage"]["tp"] for c in expected["classifiers"]]
+    expected = evaluate_concept(PredictionStore(app_settings()), "Q787", n_resamples=1_000)
+    summary = _table(app, SUMMARY)
+    assert list(summary["id"]) == [c.id for c in expected.classifiers]
+    assert list(summary["TP"]) == [c.passage.tp for c in expected.classifiers]
     assert summary["F1"].str.contains(r"\[").all()  # intervals shown
-    assert "sion vs tabea" in set(agreement["labellers"])
-    kappa = expected["labeller_agreement"]["ceiling"]["passage"]["kappa"]
-    assert app.metric[0].value == f"{kappa:.3f}"
-    assert "⚠ small" in set(breakdown["small"])  # South Asia, North America: n < 10
-    assert comparison["ΔF1 (A − B)"].notna().any()
+    ceiling = expected.labeller_agreement.ceiling
+    assert " vs ".join(ceiling.labellers) in set(_table(app, AGREEMENT)["labellers"])
+    assert _metric(app, "Cohen's kappa") == f"{ceiling.kappa:.3f}"
+    breakdown = _table(app, "region")
+    assert set(breakdown["region"]) == {
+        row.value for row in expected.classifiers[0].breakdown["region"]
+    }
+    assert _table(app, COMPARISON)[COMPARISON].notna().any()
     assert app.get("vega_lite_chart")  # the A-vs-B bar chart
-    assert app.radio[0].value == "concept"
+    assert app.radio(key="evaluate_gold_Q787").value == "concept"
+    first = expected.classifiers[0]
+    tabs = {tab.label for tab in app.tabs}
+    assert f"False positives ({first.passage.fp})" in tabs
 
 
-def test_q787_page_widgets_change_the_views(q787_settings):
+def test_q787_page_widgets_change_the_views(q787_page):
     app = _open(concept="Q787")
-    app.segmented_control[0].set_value("translated").run()
-    assert set(app.dataframe[2].value["translated"]) == {"true", "false"}
+    app.segmented_control(key="evaluate_dimension").set_value("translated").run()
+    assert set(_table(app, "translated")["translated"]) == {"true", "false"}
     app.selectbox(key="evaluate_b").set_value(app.selectbox(key="evaluate_a").value).run()
-    assert any("Pick two different classifiers" in c.value for c in app.caption)
+    assert "Pick two different classifiers" in _texts(app.caption)
     assert not app.exception
 
 
+@DEMO_ONLY
 @pytest.mark.parametrize(
     ("concept", "message"),
     [("forestry", "not a concept id"), ("Q999999", "not found")],
 )
-def test_bad_concept_in_the_url_says_so_and_falls_back(q787_settings, concept, message):
+def test_bad_concept_in_the_url_says_so_and_falls_back(q787_page, concept, message):
     app = _open(concept=concept)
     assert not app.exception
-    assert message in app.error[0].value and "Showing Q787 instead" in app.error[0].value
-    assert len(app.dataframe) == 4
+    errors = _texts(app.error)
+    assert message in errors and "Showing Q787 instead" in errors
+    assert len(_table(app, SUMMARY)) == 4
 
 
-def test_unknown_gold_source_warns_and_falls_back(q787_settings):
+@DEMO_ONLY
+def test_unknown_gold_source_warns_and_falls_back(q787_page):
     app = _open(concept="Q787", gold_source="everything")
     assert not app.exception
-    assert "'everything' is not available" in app.warning[0].value
-    assert app.radio[0].value == "concept" and len(app.dataframe) == 4
+    assert "'everything' is not available" in _texts(app.warning)
+    assert app.radio(key="evaluate_gold_Q787").value == "concept"
+    assert len(_table(app, SUMMARY)) == 4
     assert app.query_params["gold_source"] in ("concept", ["concept"])  # the URL is corrected
 
 
-def test_no_concept_param_uses_the_sidebar_pick(q787_settings):
+@DEMO_ONLY
+def test_no_concept_param_uses_the_sidebar_pick(q787_page):
     app = _open()
     assert not app.exception
     assert app.selectbox(key="sidebar_concept").value == "Q787"
-    assert len(app.dataframe) == 4
+    assert len(_table(app, SUMMARY)) == 4
 
 
 def _write_concept(data_dir: Path, qid: str, gold: list[dict], predictions: list[dict]) -> None:
@@ -99,15 +126,16 @@ def _write_concept(data_dir: Path, qid: str, gold: list[dict], predictions: list
     (folder / "predictions.jsonl").write_text(lines)
 
 
-def test_concept_without_gold_says_how_to_add_it(tmp_path, monkeypatch):
+def test_concept_without_gold_says_how_to_add_it(tmp_path, use_data, fresh_streamlit_caches):
     _write_concept(tmp_path / "data", "Q5", [], [{"id": "a", "text": "forestry", "spans": []}])
-    _use_data_dir(monkeypatch, tmp_path / "data", tmp_path)
+    use_data(tmp_path / "data")
     app = _open(concept="Q5")
     assert not app.exception and not app.dataframe
-    assert "labelled_passages" in app.info[0].value and "Browse" in app.info[0].value
+    info = _texts(app.info)
+    assert "labelled_passages" in info and "Browse" in info
 
 
-def test_passage_text_is_escaped_in_cards(tmp_path, monkeypatch):
+def test_passage_text_is_escaped_in_cards(tmp_path, use_data, fresh_streamlit_caches):
     text = '<img src=x onerror="alert(1)"> forestry & <b>logging</b>'
     gold = [
         {
@@ -117,7 +145,7 @@ def test_passage_text_is_escaped_in_cards(tmp_path, monkeypatch):
         }
     ]
     _write_concept(tmp_path / "data", "Q6", gold, [{"id": "g1", "text": text, "spans": []}])
-    _use_data_dir(monkeypatch, tmp_path / "data", tmp_path)
+    use_data(tmp_path / "data")
     app = _open(concept="Q6")
     assert not app.exception
     bodies = [element.proto.body for element in app.get("html")]
@@ -127,35 +155,58 @@ def test_passage_text_is_escaped_in_cards(tmp_path, monkeypatch):
     assert "&lt;b&gt;logging&lt;/b&gt;" in card
 
 
-def test_feedback_as_gold_on_the_page(q787_settings):
-    store = PredictionStore(q787_settings)
-    classifier = sorted(store.catalogue().concept("Q787").classifiers)[0]
-    rows = [
-        json.loads(line)
-        for line in (q787_settings.data_dir / "Q787" / classifier / "predictions.jsonl")
-        .read_text()
-        .splitlines()[:5]
-    ]
-    feedback = FeedbackStore(q787_settings.resolved_feedback_db)
+@DEMO_ONLY
+def test_feedback_as_gold_on_the_page(q787_page):
+    settings = app_settings()
+    classifier = sorted(PredictionStore(settings).catalogue().concept("Q787").classifiers)[0]
+    path = q787_page / "Q787" / classifier / "predictions.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()[:5]]
+    feedback = FeedbackStore(settings.resolved_feedback_db)
     verdicts = ["correct", "correct", "incorrect", "unsure", "correct"]
     for row, verdict in zip(rows, verdicts, strict=True):
         feedback.record("Q787", classifier, row, verdict)
     app = _open(concept="Q787", gold_source="feedback")
     assert not app.exception
-    assert app.radio[0].options == ["Concept's gold labels", "Reviewers' feedback", "Both"]
-    assert app.radio[0].value == "feedback"
-    assert any("4 gold passages" in caption.value for caption in app.caption)
+    radio = app.radio(key="evaluate_gold_Q787")
+    assert radio.options == ["Concept's gold labels", "Reviewers' feedback", "Both"]
+    assert radio.value == "feedback"
+    assert "4 gold passages" in _texts(app.caption)  # "unsure" is left out
 
 
-def test_demo_data_pages_render(demo_copy, tmp_path, monkeypatch):
-    settings = _use_data_dir(monkeypatch, demo_copy, tmp_path)
-    catalogue = PredictionStore(settings).catalogue()
+def test_demo_data_pages_render(demo_copy, use_data, fresh_streamlit_caches):
+    use_data(demo_copy)
+    catalogue = PredictionStore(app_settings()).catalogue()
     with_gold = [qid for qid, entry in catalogue.concepts.items() if entry.gold_passages]
-    assert with_gold, "the demo data should carry gold labels (Q787)"
+    assert with_gold == ["Q787"], "the demo data should carry gold labels for Q787 only"
     for qid in catalogue.concepts:
         app = _open(concept=qid)
         assert not app.exception, qid
         if qid in with_gold:
-            assert len(app.dataframe) >= 3, qid
+            assert len(_table(app, SUMMARY)) == 4, qid
         else:
-            assert "labelled_passages" in app.info[0].value, qid
+            assert "labelled_passages" in _texts(app.info), qid
+
+
+# ------------------------------------------------------------------ the evaluation's cache key
+
+
+@DEMO_ONLY
+def test_cache_key_is_the_content_not_the_catalogue_object(q787_data):
+    first = scan_catalogue(q787_data).concept("Q787")
+    rescanned = scan_catalogue(q787_data).concept("Q787")
+    assert rescanned is not first
+    assert data_version(rescanned, 0) == data_version(first, 0)  # unchanged: same key
+    assert data_version(first, 7) != data_version(first, 0)  # a new judgement
+
+    concept_path = q787_data / "Q787" / "concept.json"
+    concept = json.loads(concept_path.read_text(encoding="utf-8"))
+    span = next(s for p in concept["labelled_passages"] for s in p["spans"])
+    span["end_index"] -= 1  # same passages, same number of spans: only an offset moves
+    concept_path.write_text(json.dumps(concept), encoding="utf-8")
+    changed_gold = data_version(scan_catalogue(q787_data).concept("Q787"), 0)
+    assert changed_gold != data_version(first, 0)
+
+    predictions = next((q787_data / "Q787").glob("*/predictions.jsonl"))
+    stat = predictions.stat()
+    os.utime(predictions, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert data_version(scan_catalogue(q787_data).concept("Q787"), 0) != changed_gold

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import sqlite3
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,9 +15,8 @@ from streamlit.testing.v1 import AppTest
 from predictions_core.analysis.evaluation import evaluate_concept
 from predictions_core.data.models import Concept, LabelledPassage
 from predictions_core.data.store import PredictionStore
-from predictions_core.errors import InvalidParameterError
+from predictions_core.errors import DataError, InvalidParameterError
 from predictions_core.feedback.store import FeedbackStore
-from tests.test_evaluation import make_q787_data
 
 HIT = {
     "id": "p1",
@@ -120,6 +120,43 @@ def test_concurrent_processes_lose_nothing(tmp_path):
     assert {j["note"] for j in history} == {f"{w}:{i}" for w in range(4) for i in range(50)}
 
 
+def test_a_held_lock_fails_within_the_busy_timeout_and_says_so(tmp_path):
+    path = tmp_path / "fb.sqlite"
+    FeedbackStore(path).record("Q787", "kw", HIT, "correct")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        store = FeedbackStore(path, busy_timeout_s=0.5)
+        started = time.monotonic()
+        with pytest.raises(DataError) as raised:
+            store.record("Q787", "kw", MISS, "incorrect")
+        elapsed = time.monotonic() - started
+    finally:
+        holder.rollback()
+        holder.close()
+    assert 0.4 <= elapsed < 2.0  # waited for the lock, but not beyond the bound
+    assert "busy" in raised.value.message and "0.5 s" in raised.value.message
+    # once the lock is released, the same store writes again
+    store.record("Q787", "kw", MISS, "incorrect")
+    assert len(store.history("Q787")) == 2
+
+
+def test_judgements_by_passage_are_the_effective_ones_of_one_classifier(tmp_path):
+    store = FeedbackStore(tmp_path / "fb.sqlite")
+    assert store.judgements_by_passage("Q787", "kw") == {}
+    store.record("Q787", "kw", HIT, "correct", reviewer="ann")
+    store.record("Q787", "kw", HIT, "incorrect", reviewer="ann")
+    store.record("Q787", "kw", HIT, "unsure", reviewer="bob")
+    store.record("Q787", "kw", MISS, "correct")
+    store.record("Q787", "other", MISS, "incorrect")
+    by_passage = store.judgements_by_passage("Q787", "kw")
+    verdicts = {
+        passage_id: [(j["reviewer"], j["verdict"]) for j in judgements]
+        for passage_id, judgements in by_passage.items()
+    }
+    assert verdicts == {"p1": [("ann", "incorrect"), ("bob", "unsure")], "p2": [(None, "correct")]}
+
+
 def _exported(store: FeedbackStore, classifier_id: str | None = "kw") -> list[LabelledPassage]:
     return [
         LabelledPassage.model_validate_json(line)
@@ -173,37 +210,41 @@ def test_reviewers_combine_like_labellers_and_a_missed_hit_covers_the_passage(tm
     assert whole.labellers == ["reviewer:anonymous"] and whole.model_extra["whole_passage"]
 
 
-def test_feedback_as_gold_gives_the_expected_scores(tmp_path, real_fixtures, settings_for):
-    data = tmp_path / "q787"
-    concept = make_q787_data(real_fixtures, data)
-    settings = settings_for(data)
+def test_feedback_as_gold_gives_the_expected_scores(demo_copy, settings_for):
+    settings = settings_for(demo_copy)
     store, feedback = PredictionStore(settings), FeedbackStore(settings.resolved_feedback_db)
-    hits = {}
-    for classifier in sorted(p for p in (data / "Q787").iterdir() if p.is_dir()):
-        lines = (classifier / "predictions.jsonl").read_text().splitlines()
-        hits[classifier.name] = [json.loads(line) for line in lines if json.loads(line)["spans"]]
-    judged_id = sorted(hits)[0]
-    rows = hits[judged_id][:12]
+    concept = Concept.model_validate_json((demo_copy / "Q787" / "concept.json").read_bytes())
+    gold_ids = {p.id for p in concept.labelled_passages}
+    judged_id = sorted(p.name for p in (demo_copy / "Q787").iterdir() if p.is_dir())[0]
+    lines = (demo_copy / "Q787" / judged_id / "predictions.jsonl").read_text().splitlines()
+    # hits on gold passages, so that `both` merges them with the concept's gold
+    rows = [row for row in map(json.loads, lines) if row["spans"] and row["id"] in gold_ids][:12]
     for row in rows[:7]:
         feedback.record("Q787", judged_id, row, "correct", reviewer="ann")
     for row in rows[7:10]:
         feedback.record("Q787", judged_id, row, "incorrect", reviewer="ann")
     for row in rows[10:]:
         feedback.record("Q787", judged_id, row, "unsure", reviewer="ann")
-    result = evaluate_concept(store, "Q787", gold_source="feedback", feedback_store=feedback)
-    assert result["gold_source"] == "feedback" and result["n_gold"] == 10
-    judged = next(c for c in result["classifiers"] if c["id"] == judged_id)
-    assert (judged["passage"]["tp"], judged["passage"]["fp"], judged["passage"]["fn"]) == (7, 3, 0)
-    assert judged["passage"]["precision"] == pytest.approx(7 / 10)
-    assert judged["span"]["exact"]["recall"] == 1.0  # the gold spans are its own spans
-    both = evaluate_concept(store, "Q787", gold_source="both", feedback_store=feedback)
+
+    def evaluate(**options):
+        return evaluate_concept(
+            store, "Q787", feedback_passages=lambda: feedback.labelled_passages("Q787"), **options
+        )
+
+    result = evaluate(gold_source="feedback")
+    assert result.gold_source == "feedback" and result.n_gold == 10
+    judged = next(c for c in result.classifiers if c.id == judged_id)
+    assert (judged.passage.tp, judged.passage.fp, judged.passage.fn) == (7, 3, 0)
+    assert judged.passage.precision == pytest.approx(7 / 10)
+    assert judged.span.exact.recall == 1.0  # the gold spans are its own spans
+    both = evaluate(gold_source="both")
     # same texts merge with the concept's gold passages; spans of all labellers united
-    assert both["n_gold"] == len(concept.labelled_passages)
+    assert both.n_gold == len(concept.labelled_passages)
     concept_positive = {p.text for p in concept.labelled_passages if p.spans}
     feedback_positive = {row["text"] for row in rows[:7]}
-    assert both["n_gold_positive"] == len(concept_positive | feedback_positive)
+    assert both.n_gold_positive == len(concept_positive | feedback_positive)
     # the default source is the concept's gold when it has some
-    assert evaluate_concept(store, "Q787", feedback_store=feedback)["gold_source"] == "concept"
+    assert evaluate().gold_source == "concept"
 
 
 # ------------------------------------------------------------------ the Streamlit controls
@@ -212,7 +253,7 @@ def test_feedback_as_gold_gives_the_expected_scores(tmp_path, real_fixtures, set
 def _controls_script() -> None:
     import streamlit as st
 
-    from predictions_core.ui.feedback import render_feedback_controls, render_feedback_export
+    from predictions_core.ui.feedback import feedback_controls, render_feedback_export
 
     passage = {
         "id": "p1",
@@ -221,8 +262,20 @@ def _controls_script() -> None:
         "metadata": {},
     }
     st.session_state.setdefault("feedback_reviewer", "ann")
-    render_feedback_controls("Q787", "kw", passage, "browse")
+    feedback_controls()("Q787", "kw", passage, "browse")
     render_feedback_export("Q787", "kw", "browse")
+
+
+def _page_of_cards_script() -> None:
+    import streamlit as st
+
+    from predictions_core.ui.feedback import feedback_controls
+
+    st.session_state.setdefault("feedback_reviewer", "ann")
+    render = feedback_controls()
+    for index in range(50):
+        passage = {"id": f"p{index}", "text": f"timber {index}", "spans": [], "metadata": {}}
+        render("Q787", "kw", passage, "browse")
 
 
 @pytest.fixture
@@ -252,3 +305,29 @@ def test_controls_save_on_change_and_show_the_current_judgement(feedback_env):
     assert fresh.text_input[0].value == "about forests, not forestry"
     assert "Your judgement: ✗ incorrect" in fresh.caption[0].value
     assert not fresh.get("download_button")[0].proto.disabled
+
+
+def test_a_page_of_cards_reads_the_judgements_once(feedback_env, monkeypatch):
+    store = FeedbackStore(feedback_env)
+    store.record("Q787", "kw", _passage("p3", "timber 3"), "correct", reviewer="ann")
+    store.record("Q787", "kw", _passage("p4", "timber 4"), "incorrect", reviewer="bob")
+    store.record("Q787", "other", _passage("p5", "timber 5"), "correct", reviewer="ann")
+    connect, opened = sqlite3.connect, []
+
+    def counting_connect(*args, **kwargs):
+        opened.append(args[0])
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", counting_connect)
+    app = AppTest.from_function(_page_of_cards_script, default_timeout=30).run()
+    assert not app.exception
+    assert len(opened) <= 2, f"{len(opened)} connections for one run of 50 cards"
+    captions = [caption.value for caption in app.caption]
+    assert len(captions) == 50
+    assert captions[3].startswith("Your judgement: ✓ correct")
+    assert captions[4] == "Not judged by you yet. Other reviewers: 1 ✗ incorrect."
+    assert captions[5] == "Not judged by you yet."  # judged for another classifier only
+    assert app.segmented_control[3].value == "correct" and app.segmented_control[4].value is None
+    # a judgement saved on one card shows on the next run
+    app.segmented_control[7].set_value("unsure").run()
+    assert app.caption[7].value.startswith("Your judgement: ? unsure")

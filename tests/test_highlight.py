@@ -1,4 +1,4 @@
-"""`predictions_core.ui.highlight`: merged spans, exact offsets, search marks, and escaping."""
+"""`predictions_core.ui.highlight`: merged spans, exact offsets, marks that overlap, escaping."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from predictions_core.query.filters import SearchPattern
+from predictions_core.query.text_search import substring_hits
 from predictions_core.ui.highlight import (
     SEARCH_CLASS,
     SPAN_CLASS,
@@ -16,9 +16,6 @@ from predictions_core.ui.highlight import (
     legend_html,
     merge_ranges,
     passage_html,
-    regex_hits,
-    search_hits,
-    substring_hits,
 )
 
 MARK = re.compile(r'<mark class="([^"]*)"(?: title="[^"]*")?>(.*?)</mark>', re.S)
@@ -138,39 +135,3 @@ def test_search_and_span_overlap_carry_both_classes():
         (f"{SPAN_CLASS} {SEARCH_CLASS}", "em"),
         (SPAN_CLASS, "issions"),
     ]
-
-
-def test_substring_hits_ignore_case_and_keep_original_offsets():
-    # "İ" lowers to two code points: offsets must still index the original text
-    text = "İstanbul: Methane, METHANE and methane"
-    hits = substring_hits(text, "methane")
-    assert [text[start:end] for start, end in hits] == ["Methane", "METHANE", "methane"]
-    assert substring_hits(text, "") == []
-    assert substring_hits("a.b", ".") == [(1, 2)]  # a literal dot, not a regex
-
-
-def test_regex_hits_follow_re2_and_case_flag():
-    texts = ["Cat concat cat 🌍 CAT", "no match here", ""]
-    sensitive = regex_hits(texts, r"\bcat", case_insensitive=False)
-    insensitive = regex_hits(texts, r"\bcat", case_insensitive=True)
-    assert [texts[0][s:e] for s, e in sensitive[0]] == ["cat"]
-    assert [texts[0][s:e] for s, e in insensitive[0]] == ["Cat", "cat", "CAT"]
-    assert insensitive[1] == [] and insensitive[2] == []
-
-
-def test_regex_hits_skip_patterns_that_do_not_compile_or_match_empty():
-    assert regex_hits(["abc"], "(", case_insensitive=False) == [[]]
-    # a pattern that matches the empty string everywhere gets no marks, not wrong ones
-    assert regex_hits(["abab"], "", case_insensitive=False) == [[]]
-    # where empty and non-empty matches mix, the marks are exact or absent, never shifted
-    assert regex_hits(["xaaay"], "a*", case_insensitive=False) in ([[]], [[(1, 4)]])
-
-
-def test_search_hits_dispatch_on_the_parsed_search_value():
-    texts = ["Methane and CH4", "nothing"]
-    assert search_hits(texts, None) == [[], []]
-    substring = search_hits(texts, SearchPattern.parse("ch4"))
-    assert [texts[0][s:e] for s, e in substring[0]] == ["CH4"]
-    regex = search_hits(texts, SearchPattern.parse("/methane|ch4/i"))
-    assert [texts[0][s:e] for s, e in regex[0]] == ["Methane", "CH4"]
-    assert regex[1] == []

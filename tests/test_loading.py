@@ -1,4 +1,4 @@
-"""Loading predictions files: real fixtures, the cache, and every kind of bad input."""
+"""Loading predictions files: the demo data (and real fixtures), the cache, every bad input."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pyarrow.compute as pc
 import pytest
 
 from predictions_core.data.loading import load_predictions_file
+from predictions_core.data.location import DEMO_DATA_DIR
+from predictions_core.data.metadata import metadata_value
 from predictions_core.data.models import LabelledPassage
 
 
@@ -37,14 +39,10 @@ def passage(pid: str, text: str, spans=(), **metadata) -> str:
     )
 
 
-@pytest.mark.parametrize(
-    "relative",
-    ["vibe_layout/Q218/6z4pufsm/predictions.jsonl", "seed_layout/predictions/Q223/36bhx4mu.jsonl"],
-)
-def test_real_files_load_like_pydantic_reads_them(real_fixtures: Path, relative: str, tmp_path):
-    path = real_fixtures / relative
+def assert_loads_like_pydantic(path: Path, cache_dir: Path) -> None:
+    """The loaded table holds what the pydantic model reads from each line."""
     expected = [LabelledPassage.model_validate_json(line) for line in path.read_text().splitlines()]
-    loaded = load_predictions_file(path, tmp_path / "cache")
+    loaded = load_predictions_file(path, cache_dir)
     assert loaded.issues == []
     assert loaded.table["id"].to_pylist() == [p.id for p in expected]
     assert loaded.table["n_spans"].to_pylist() == [len(p.spans) for p in expected]
@@ -55,6 +53,23 @@ def test_real_files_load_like_pydantic_reads_them(real_fixtures: Path, relative:
         ]
     documents = loaded.table["document_id"].to_pylist()
     assert documents == [p.metadata.get("document_id") for p in expected]
+
+
+@pytest.mark.parametrize(
+    "relative", ["Q787/*/predictions.jsonl", "Q218/*/predictions.jsonl", "predictions/Q223/*.jsonl"]
+)
+def test_demo_files_load_like_pydantic_reads_them(relative: str, tmp_path):
+    if not DEMO_DATA_DIR.is_dir():
+        pytest.skip("data/demo has not been generated yet (`uv run predictions demo`)")
+    assert_loads_like_pydantic(sorted(DEMO_DATA_DIR.glob(relative))[0], tmp_path / "cache")
+
+
+@pytest.mark.parametrize(
+    "relative",
+    ["vibe_layout/Q218/6z4pufsm/predictions.jsonl", "seed_layout/predictions/Q223/36bhx4mu.jsonl"],
+)
+def test_real_files_load_like_pydantic_reads_them(real_fixtures: Path, relative: str, tmp_path):
+    assert_loads_like_pydantic(real_fixtures / relative, tmp_path / "cache")
 
 
 def test_span_offsets_are_code_points_after_astral_characters(tmp_path):
@@ -138,6 +153,31 @@ def test_metadata_variants_become_filter_columns(tmp_path):
     assert json.loads(table["metadata"].to_pylist()[5]) == {}
 
 
+def test_translated_reads_the_one_true_false_word_list(tmp_path):
+    words = ["on", "OFF", " yes ", "no", "1", "0", "True", "false", "maybe", ""]
+    lines = [passage(f"p{i}", "t", translated=word) for i, word in enumerate(words)]
+    table = load_predictions_file(write_lines(tmp_path / "p.jsonl", lines)).table
+    expected = [True, False, True, False, True, False, True, False, None, None]
+    assert table["translated"].to_pylist() == expected
+
+
+def test_filter_columns_read_the_shared_metadata_paths(tmp_path):
+    # Browse's filter columns (SQL at load time) and Evaluate's slices (`metadata_value`)
+    # read the same paths, so a region filter and a region slice cannot disagree
+    metadatas = [
+        {"world_bank_region": "South Asia", "document_metadata.corpus_type_name": "CCLW"},
+        {"document_metadata": {"world_bank_region": "Europe", "corpus_type_name": "UNFCCC"}},
+        {"world_bank_region": " ", "document_metadata.world_bank_region": "Africa"},
+        {"corpus_type_name": "Litigation", "document_id": "D1"},
+        {},
+    ]
+    lines = [passage(f"p{i}", "t", **meta) for i, meta in enumerate(metadatas)]
+    table = load_predictions_file(write_lines(tmp_path / "p.jsonl", lines)).table
+    for field in ("region", "corpus", "document_id"):
+        assert table[field].to_pylist() == [metadata_value(m, field) for m in metadatas], field
+    assert table["region"].to_pylist()[:3] == ["South Asia", "Europe", "Africa"]
+
+
 def test_a_one_megabyte_passage_loads(tmp_path):
     text = ("Forests store carbon. " * 50_000)[:1_000_000] + " methane"
     path = write_lines(tmp_path / "p.jsonl", [passage("big", text, [(len(text) - 7, len(text))])])
@@ -184,6 +224,18 @@ def test_a_damaged_cache_is_rebuilt(tmp_path):
     cache_file.write_bytes(b"garbage")
     again = load_predictions_file(path, cache)
     assert again.from_cache is False and again.table["id"].to_pylist() == ["a"]
+
+
+def test_demo_passages_join_across_classifiers_by_text():
+    if not DEMO_DATA_DIR.is_dir():
+        pytest.skip("data/demo has not been generated yet (`uv run predictions demo`)")
+    first, second = [
+        load_predictions_file(path).table for path in sorted(DEMO_DATA_DIR.glob("Q218/*/*.jsonl"))
+    ][:2]
+    assert first.num_rows and first["id"].equals(second["id"])
+    # the same passages (one text each) get the same keys, and different texts different keys
+    assert first["passage_key"].equals(second["passage_key"])
+    assert len(set(first["passage_key"].to_pylist())) == len(set(first["text"].to_pylist()))
 
 
 def test_passages_join_across_classifiers_by_text(real_fixtures: Path, tmp_path):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from predictions_core.data.location import DEMO_DATA_DIR
 from predictions_core.data.models import (
     Classifier,
     Concept,
@@ -15,6 +16,30 @@ from predictions_core.data.models import (
     is_valid_classifier_id,
     is_valid_qid,
 )
+
+
+@pytest.fixture
+def demo_dir() -> Path:
+    if not DEMO_DATA_DIR.is_dir():
+        pytest.skip("data/demo has not been generated yet (`uv run predictions demo`)")
+    return DEMO_DATA_DIR
+
+
+def test_demo_lines_round_trip(demo_dir: Path):
+    for path in (*demo_dir.glob("Q*/*/predictions.jsonl"), *demo_dir.glob("predictions/*/*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            original = json.loads(line)
+            assert LabelledPassage.model_validate(original).model_dump(mode="json") == original
+
+
+def test_demo_gold_concept_reads_with_all_its_passages(demo_dir: Path):
+    raw = json.loads((demo_dir / "Q787" / "concept.json").read_text(encoding="utf-8"))
+    concept = Concept.model_validate(raw)
+    assert concept.wikibase_id == "Q787" and concept.preferred_label == raw["preferred_label"]
+    assert [p.id for p in concept.labelled_passages] == [p["id"] for p in raw["labelled_passages"]]
+    labellers = {name for p in concept.labelled_passages for s in p.spans for name in s.labellers}
+    assert labellers == {"annotator_a", "annotator_b"}
+    assert set(raw) <= set(concept.model_dump(mode="json"))  # every key kept
 
 
 def test_upstream_lines_round_trip_with_computed_keys(real_fixtures: Path):

@@ -17,9 +17,12 @@ from predictions_core.cli.main import main
 from predictions_core.data.location import DEMO_DATA_DIR
 from predictions_core.data.models import Classifier, Concept, LabelledPassage
 from predictions_core.predict.classifiers import CLASSIFIER_KINDS, build_classifier
-from predictions_core.predict.runner import Passage, predict_concept, read_passages
+from predictions_core.predict.passages import Passage, read_passages
+from predictions_core.predict.runner import predict_concept
 
 FIXED_NOW = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+# read only: the synthetic passages of the bundled demo (`text_block.text` and metadata columns)
+DEMO_PASSAGES = DEMO_DATA_DIR / "passages.jsonl"
 WORD = snowballstemmer.stemmer("english")
 
 
@@ -31,14 +34,25 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.fixture
-def real_passages(real_fixtures: Path) -> Path:
-    return real_fixtures / "passages" / "cclw_passages.jsonl"
+@pytest.fixture(params=["demo", "real"])
+def corpus(request: pytest.FixtureRequest) -> tuple[Path, Path]:
+    """(passages file, Q218 concept file): the bundled demo's, then the real fixtures' ones."""
+    if request.param == "real":
+        real_fixtures = request.getfixturevalue("real_fixtures")
+        return (
+            real_fixtures / "passages" / "cclw_passages.jsonl",
+            real_fixtures / "seed_layout" / "concepts" / "Q218.json",
+        )
+    return DEMO_PASSAGES, DEMO_DATA_DIR / "Q218" / "concept.json"
 
 
 @pytest.fixture
-def real_q218(real_fixtures: Path) -> Path:
-    return real_fixtures / "seed_layout" / "concepts" / "Q218.json"
+def q218_concept(tmp_path: Path) -> Path:
+    """A copy of the demo's Q218 concept file (tests must never write into data/demo)."""
+    copy = tmp_path / "concepts" / "Q218.json"
+    copy.parent.mkdir()
+    shutil.copy(DEMO_DATA_DIR / "Q218" / "concept.json", copy)
+    return copy
 
 
 def read_lines(path: Path) -> list[dict]:
@@ -58,20 +72,21 @@ def small_concept(qid: str = "Q787") -> Concept:
     )
 
 
-# --------------------------------------------------------------------------- on real passages
+# --------------------------------------------------------------------------- on a passages corpus
 
 
 def stems(text: str) -> tuple[str, ...]:
     return tuple(WORD.stemWords([w.lower() for w in text.replace("-", " ").split()]))
 
 
-def test_predict_on_real_passages_writes_the_layout(
-    tmp_path: Path, real_passages: Path, real_q218: Path, capsys
+def test_predict_on_a_corpus_writes_the_layout(
+    tmp_path: Path, corpus: tuple[Path, Path], capsys
 ) -> None:
+    passages_path, concept_path = corpus
     out = tmp_path / "out"
-    assert run_cli("predict", "Q218", "--passages", real_passages, "--concept", real_q218,
+    assert run_cli("predict", "Q218", "--passages", passages_path, "--concept", concept_path,
                    "--out", out) == 0  # fmt: skip
-    n_rows = len(real_passages.read_bytes().splitlines())
+    n_rows = len(passages_path.read_bytes().splitlines())
     concept = Concept.model_validate(orjson.loads((out / "Q218" / "concept.json").read_bytes()))
     labels = {label.lower() for label in concept.all_labels}
     label_stems = {stems(label) for label in concept.all_labels}
@@ -102,23 +117,22 @@ def test_predict_on_real_passages_writes_the_layout(
     assert f"/ {n_rows}" in summary and "KeywordClassifier" in summary
 
 
-def test_passage_ids_and_metadata_come_from_the_columns(
-    real_passages: Path, real_fixtures: Path
-) -> None:
-    first_row = orjson.loads(real_passages.read_bytes().splitlines()[0])
-    passage = read_passages(real_passages).passages[0]
+def test_passage_ids_and_metadata_come_from_the_columns(corpus: tuple[Path, Path]) -> None:
+    passages_path, _ = corpus
+    first_row = orjson.loads(passages_path.read_bytes().splitlines()[0])
+    passage = read_passages(passages_path).passages[0]
     assert passage.id == f"{first_row['document_id']}.{first_row['text_block.text_block_id']}"
     assert passage.text == first_row["text_block.text"]
-    assert "text_block.text" not in passage.metadata
-    assert passage.metadata["text_block.page_number"] == first_row["text_block.page_number"]
-    assert passage.metadata["document_id"] == first_row["document_id"]
+    # every other column, as it is
+    assert passage.metadata == {k: v for k, v in first_row.items() if k != "text_block.text"}
 
 
 def test_classifier_ids_are_the_same_on_every_run(
-    tmp_path: Path, real_passages: Path, real_q218: Path
+    tmp_path: Path, corpus: tuple[Path, Path]
 ) -> None:
+    passages_path, concept_path = corpus
     for out in (tmp_path / "first", tmp_path / "second"):
-        assert run_cli("predict", "Q218", "--passages", real_passages, "--concept", real_q218,
+        assert run_cli("predict", "Q218", "--passages", passages_path, "--concept", concept_path,
                        "--out", out) == 0  # fmt: skip
     first = sorted(p.name for p in (tmp_path / "first" / "Q218").iterdir() if p.is_dir())
     second = sorted(p.name for p in (tmp_path / "second" / "Q218").iterdir() if p.is_dir())
@@ -138,10 +152,8 @@ def test_classifier_ids_are_the_same_on_every_run(
 # --------------------------------------------------------------------------- input formats
 
 
-def test_parquet_and_feather_give_the_same_predictions_as_jsonl(
-    tmp_path: Path, real_passages: Path
-) -> None:
-    rows = read_lines(real_passages)[:400]
+def test_parquet_and_feather_give_the_same_predictions_as_jsonl(tmp_path: Path) -> None:
+    rows = read_lines(DEMO_PASSAGES)[:400]
     jsonl = tmp_path / "passages.jsonl"
     jsonl.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
     table = pa.Table.from_pylist(rows)
@@ -235,16 +247,14 @@ def test_a_corrupt_parquet_file_is_a_clear_error(tmp_path: Path, capsys) -> None
 # --------------------------------------------------------------------------- concept and CLI errors
 
 
-def test_bad_qid_is_a_clear_error(tmp_path: Path, real_passages: Path, capsys) -> None:
-    assert run_cli("predict", "218", "--passages", real_passages, "--out", tmp_path) == 2
+def test_bad_qid_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    assert run_cli("predict", "218", "--passages", DEMO_PASSAGES, "--out", tmp_path) == 2
     assert "'218' is not a concept id" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
 
 
-def test_concept_of_another_qid_is_refused(
-    tmp_path: Path, real_passages: Path, real_q218: Path, capsys
-) -> None:
-    code = run_cli("predict", "Q223", "--passages", real_passages, "--concept", real_q218,
+def test_concept_of_another_qid_is_refused(tmp_path: Path, q218_concept: Path, capsys) -> None:
+    code = run_cli("predict", "Q223", "--passages", DEMO_PASSAGES, "--concept", q218_concept,
                    "--out", tmp_path / "out")  # fmt: skip
     assert code == 2
     error = capsys.readouterr().err
@@ -252,12 +262,14 @@ def test_concept_of_another_qid_is_refused(
     assert not (tmp_path / "out").exists()
 
 
-def test_missing_concept_says_to_pass_concept(tmp_path: Path, real_passages: Path, capsys) -> None:
-    assert run_cli("predict", "Q218", "--passages", real_passages, "--out", tmp_path) == 2
+def test_missing_concept_says_to_pass_concept(tmp_path: Path, capsys) -> None:
+    assert run_cli("predict", "Q218", "--passages", DEMO_PASSAGES, "--out", tmp_path) == 2
     assert "pass --concept FILE" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("location", ["Q787/concept.json", "concepts/Q787.json"])
+@pytest.mark.parametrize(
+    "location", ["Q787/concept.json", "concepts/Q787.json", "Q787/olderrun/concept.json"]
+)
 def test_concept_is_found_in_the_out_dir(tmp_path: Path, location: str) -> None:
     out = tmp_path / "out"
     (out / location).parent.mkdir(parents=True)
@@ -269,17 +281,19 @@ def test_concept_is_found_in_the_out_dir(tmp_path: Path, location: str) -> None:
 
 
 def test_unknown_classifier_kind_lists_valid_kinds(
-    tmp_path: Path, real_passages: Path, real_q218: Path, capsys
+    tmp_path: Path, q218_concept: Path, capsys
 ) -> None:
-    code = run_cli("predict", "Q218", "--passages", real_passages, "--concept", real_q218,
+    code = run_cli("predict", "Q218", "--passages", DEMO_PASSAGES, "--concept", q218_concept,
                    "--classifier", "bert", "--out", tmp_path / "out")  # fmt: skip
     assert code == 2
     error = capsys.readouterr().err
     assert "'bert'" in error and "keyword-cased" in error and "stemmed" in error
 
 
-def test_missing_passages_file_is_a_clear_error(tmp_path: Path, real_q218: Path, capsys) -> None:
-    code = run_cli("predict", "Q218", "--passages", tmp_path / "nope.jsonl", "--concept", real_q218)
+def test_missing_passages_file_is_a_clear_error(tmp_path: Path, q218_concept: Path, capsys) -> None:
+    code = run_cli(
+        "predict", "Q218", "--passages", tmp_path / "nope.jsonl", "--concept", q218_concept
+    )
     assert code == 2
     assert "passages file not found" in capsys.readouterr().err
 
@@ -288,11 +302,12 @@ def test_missing_passages_file_is_a_clear_error(tmp_path: Path, real_q218: Path,
 
 
 def test_gold_labels_stay_in_the_concept_file_but_not_in_classifier_folders(
-    tmp_path: Path, real_fixtures: Path
+    tmp_path: Path,
 ) -> None:
     gold_concept = Concept.model_validate(
-        orjson.loads((real_fixtures / "concepts_with_gold" / "Q787.json").read_bytes())
+        orjson.loads((DEMO_DATA_DIR / "Q787" / "concept.json").read_bytes())
     )
+    assert gold_concept.labelled_passages  # the demo's Q787 has gold labels
     passages = [Passage(p.id, p.text, p.metadata) for p in gold_concept.labelled_passages]
     runs = predict_concept(gold_concept, passages, ["keyword", "rules"], tmp_path, now=FIXED_NOW)
     top = orjson.loads((tmp_path / "Q787" / "concept.json").read_bytes())
@@ -347,12 +362,12 @@ def test_no_temporary_files_are_left_behind(tmp_path: Path) -> None:
     assert leftovers == []
 
 
-def test_default_out_dir_is_never_the_bundled_demo(tmp_path: Path, real_q218: Path) -> None:
+def test_default_out_dir_is_never_the_bundled_demo(tmp_path: Path, q218_concept: Path) -> None:
     """With no data configured, settings fall back to data/demo for reading, not for writing."""
     demo_before = sorted(p.name for p in DEMO_DATA_DIR.iterdir()) if DEMO_DATA_DIR.is_dir() else []
     passages = tmp_path / "p.jsonl"
     passages.write_text('{"text": "methane"}\n', encoding="utf-8")
-    assert run_cli("predict", "Q218", "--passages", passages, "--concept", real_q218) == 0
+    assert run_cli("predict", "Q218", "--passages", passages, "--concept", q218_concept) == 0
     assert (tmp_path / "data" / "processed" / "Q218" / "concept.json").is_file()
     demo_after = sorted(p.name for p in DEMO_DATA_DIR.iterdir()) if DEMO_DATA_DIR.is_dir() else []
     assert demo_after == demo_before
@@ -362,9 +377,9 @@ def test_default_out_dir_is_never_the_bundled_demo(tmp_path: Path, real_q218: Pa
 
 
 def test_save_to_s3_without_a_bucket_fails_before_predicting(
-    tmp_path: Path, real_passages: Path, real_q218: Path, capsys
+    tmp_path: Path, q218_concept: Path, capsys
 ) -> None:
-    code = run_cli("predict", "Q218", "--passages", real_passages, "--concept", real_q218,
+    code = run_cli("predict", "Q218", "--passages", DEMO_PASSAGES, "--concept", q218_concept,
                    "--out", tmp_path / "out", "--save-to-s3")  # fmt: skip
     assert code == 2
     assert "PREDICTIONS_S3_BUCKET" in capsys.readouterr().err
@@ -410,16 +425,15 @@ def test_save_to_s3_uploads_only_what_the_run_wrote(
     ]
 
 
-def test_the_real_fixtures_are_not_modified(real_fixtures: Path, tmp_path: Path) -> None:
-    """--concept pointing into the fixtures must be read, never written back."""
-    copy = tmp_path / "concepts"
-    shutil.copytree(real_fixtures / "seed_layout" / "concepts", copy)
-    before = (copy / "Q218.json").read_bytes()
+def test_the_concept_file_given_is_not_modified(q218_concept: Path, tmp_path: Path) -> None:
+    """--concept pointing into other data must be read, never written back."""
+    before = q218_concept.read_bytes()
     passages = tmp_path / "p.jsonl"
     passages.write_text('{"text": "methane"}\n', encoding="utf-8")
-    assert run_cli("predict", "Q218", "--passages", passages, "--concept", copy / "Q218.json",
+    assert run_cli("predict", "Q218", "--passages", passages, "--concept", q218_concept,
                    "--out", tmp_path) == 0  # fmt: skip
-    assert (copy / "Q218.json").read_bytes() == before
+    assert (tmp_path / "Q218" / "concept.json").is_file()
+    assert q218_concept.read_bytes() == before
 
 
 def test_an_out_dir_that_cannot_be_written_is_a_clear_error(tmp_path: Path, capsys) -> None:

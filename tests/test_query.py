@@ -1,9 +1,14 @@
-"""Filters → query: every parameter of CONTRACT §5 against an independent Python computation."""
+"""Filters → query: every parameter of CONTRACT §5 against an independent Python computation.
+
+The bundled demo data (rich metadata) is the data; the real gold passages add a second layer
+where ../shared is present.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -15,8 +20,8 @@ from predictions_core.query.filters import Filters, SearchPattern
 
 
 @pytest.fixture(scope="module")
-def gold_as_predictions(tmp_path_factory, real_fixtures: Path):
-    """Q787's 130 gold passages (rich, real metadata) written as a predictions file."""
+def real_gold(tmp_path_factory, real_fixtures: Path):
+    """Q787's 130 real gold passages (real upstream metadata) written as a predictions file."""
     concept = json.loads((real_fixtures / "concepts_with_gold/Q787.json").read_text())
     path = tmp_path_factory.mktemp("q787") / "predictions.jsonl"
     with path.open("w") as sink:
@@ -30,8 +35,8 @@ def ids(filters: Filters, table) -> list[str]:
     return query_predictions(table, everything).rows["id"].to_pylist()
 
 
-def test_substring_search_is_case_insensitive_and_literal(gold_as_predictions):
-    passages, table = gold_as_predictions
+def test_substring_search_is_case_insensitive_and_literal(demo_table):
+    passages, table = demo_table
     for term in ["FOREST", "wood", "100%", "_", "a.b"]:
         expected = [p["id"] for p in passages if term.lower() in p["text"].lower()]
         assert ids(Filters(search=term), table) == expected
@@ -40,16 +45,25 @@ def test_substring_search_is_case_insensitive_and_literal(gold_as_predictions):
 @pytest.mark.parametrize(
     ("search", "flags"), [("/fores(t|ts)\\b/", 0), ("/FOREST/i", re.I), ("/^The/", 0)]
 )
-def test_regex_search_matches_python_re(gold_as_predictions, search, flags):
-    passages, table = gold_as_predictions
+def test_regex_search_matches_python_re(demo_table, search, flags):
+    passages, table = demo_table
     pattern = SearchPattern.parse(search).pattern
     expected = [p["id"] for p in passages if re.search(pattern, p["text"], flags)]
-    assert expected, "the pattern should match something in the real data"
+    assert expected, "the pattern should match something in the demo data"
     assert ids(Filters(search=search), table) == expected
 
 
-def test_metadata_filters(gold_as_predictions):
-    passages, table = gold_as_predictions
+def test_regex_search_matches_python_re_on_real_passages(real_gold):
+    passages, table = real_gold
+    for search, flags in (("/fores(t|ts)\\b/", 0), ("/FOREST/i", re.I), ("/^The/", 0)):
+        pattern = SearchPattern.parse(search).pattern
+        expected = [p["id"] for p in passages if re.search(pattern, p["text"], flags)]
+        assert expected, f"{search} should match something in the real data"
+        assert ids(Filters(search=search), table) == expected
+
+
+def test_metadata_filters(demo_table):
+    passages, table = demo_table
     meta = [p["metadata"] for p in passages]
     regions = ["Europe & Central Asia", "South Asia"]
     assert ids(Filters(region=regions), table) == [
@@ -58,7 +72,10 @@ def test_metadata_filters(gold_as_predictions):
     assert ids(Filters(translated=True), table) == [
         p["id"] for p, m in zip(passages, meta, strict=True) if m["translated"] == "True"
     ]
-    assert ids(Filters(corpus=["UNFCCC"]), table) == [p["id"] for p in passages]
+    corpus_key = "document_metadata.corpus_type_name"
+    assert ids(Filters(corpus=["UNFCCC", "Litigation"]), table) == [
+        p["id"] for p in passages if p["metadata"][corpus_key] in ("UNFCCC", "Litigation")
+    ]
     assert ids(Filters(corpus=["Nope"]), table) == []
     needle = "cclw"
     assert ids(Filters(document_id=needle), table) == [
@@ -66,8 +83,8 @@ def test_metadata_filters(gold_as_predictions):
     ]
 
 
-def test_year_bounds_are_inclusive(gold_as_predictions):
-    _, table = gold_as_predictions
+def test_year_bounds_are_inclusive(demo_table):
+    _, table = demo_table
     facets = facet_values(table)
     assert facets.year_min is not None and facets.year_min < facets.year_max
     rows = query_predictions(table, Filters(year_min=2015, year_max=2015, page_size=1000)).rows
@@ -76,14 +93,14 @@ def test_year_bounds_are_inclusive(gold_as_predictions):
     assert min(later["year"].to_pylist()) >= 2016
 
 
-def test_has_spans(gold_as_predictions):
-    passages, table = gold_as_predictions
+def test_has_spans(demo_table):
+    passages, table = demo_table
     assert ids(Filters(has_spans=False), table) == [p["id"] for p in passages if not p["spans"]]
-    assert len(ids(Filters(has_spans=True), table)) == 128
+    assert ids(Filters(has_spans=True), table) == [p["id"] for p in passages if p["spans"]]
 
 
-def test_sorts(gold_as_predictions):
-    passages, table = gold_as_predictions
+def test_sorts(demo_table):
+    passages, table = demo_table
     by_length = sorted(passages, key=lambda p: len(p["text"]))
     lengths = [len(p["text"]) for p in by_length]
     rows = query_predictions(table, Filters(sort="length_asc", page_size=1000)).rows
@@ -94,30 +111,32 @@ def test_sorts(gold_as_predictions):
     assert docs.to_pylist() == sorted(docs.to_pylist())
 
 
-def test_random_order_is_a_reproducible_shuffle(gold_as_predictions):
-    _, table = gold_as_predictions
+def test_random_order_is_a_reproducible_shuffle(demo_table):
+    _, table = demo_table
     one = ids(Filters(sort="random", seed=1), table)
     assert one == ids(Filters(sort="random", seed=1), table)
     assert one != ids(Filters(sort="random", seed=2), table)
     assert sorted(one) == sorted(ids(Filters(), table))
 
 
-def test_paging_covers_every_row_once(gold_as_predictions):
-    _, table = gold_as_predictions
+def test_paging_covers_every_row_once(demo_table):
+    passages, table = demo_table
+    total = len(passages)
+    pages = -(-total // 40)
     seen = []
-    for page in range(1, 5):
+    for page in range(1, pages + 1):
         result = query_predictions(table, Filters(page=page, page_size=40, sort="length_desc"))
         seen += result.rows["id"].to_pylist()
-        assert result.filtered_count == 130 and result.page_count == 4
+        assert result.filtered_count == total and result.page_count == pages
     assert seen == ids(Filters(sort="length_desc"), table)
-    last = query_predictions(table, Filters(page=4, page_size=40))
-    assert (last.first_row_number, last.last_row_number) == (121, 130)
-    beyond = query_predictions(table, Filters(page=9, page_size=40))
-    assert beyond.rows.num_rows == 0 and beyond.filtered_count == 130
+    last = query_predictions(table, Filters(page=pages, page_size=40))
+    assert (last.first_row_number, last.last_row_number) == ((pages - 1) * 40 + 1, total)
+    beyond = query_predictions(table, Filters(page=pages + 5, page_size=40))
+    assert beyond.rows.num_rows == 0 and beyond.filtered_count == total
 
 
-def test_streamed_rows_equal_the_pages(gold_as_predictions):
-    _, table = gold_as_predictions
+def test_streamed_rows_equal_the_pages(demo_table):
+    _, table = demo_table
     filters = Filters(search="forest", sort="random", seed=7)
     streamed = [
         i for b in iter_filtered_batches(table, filters, batch_rows=16) for i in b["id"].to_pylist()
@@ -125,8 +144,8 @@ def test_streamed_rows_equal_the_pages(gold_as_predictions):
     assert streamed == ids(filters, table)
 
 
-def test_facets_count_the_real_metadata(gold_as_predictions):
-    passages, table = gold_as_predictions
+def test_facets_count_the_metadata(demo_table):
+    passages, table = demo_table
     facets = facet_values(table)
     expected_regions = {}
     for p in passages:
@@ -134,8 +153,11 @@ def test_facets_count_the_real_metadata(gold_as_predictions):
         if region:
             expected_regions[region] = expected_regions.get(region, 0) + 1
     assert facets.regions == expected_regions
-    assert facets.corpora == {"UNFCCC": 130}
-    assert facets.translated == {"false": 81, "true": 49}
+    corpora = Counter(p["metadata"]["document_metadata.corpus_type_name"] for p in passages)
+    assert facets.corpora == dict(corpora)
+    translated = Counter(p["metadata"]["translated"].lower() for p in passages)
+    assert facets.translated == dict(translated)
+    assert facets.n_documents == len({p["metadata"]["document_id"] for p in passages})
 
 
 @pytest.mark.parametrize(
@@ -205,12 +227,12 @@ def test_shuffle_keys_are_splitmix64_so_orders_survive_upgrades():
         assert shuffle_keys(pa.array(lines), seed).tolist() == expected
 
 
-def test_repeated_filters_reuse_the_scan_and_forget_freed_tables(gold_as_predictions):
+def test_repeated_filters_reuse_the_scan_and_forget_freed_tables(demo_table):
     import gc
 
     from predictions_core.query import engine as query
 
-    _, table = gold_as_predictions
+    _, table = demo_table
     copy = table.slice(0)  # a distinct table object with the same rows
     filters = Filters(search="forest")
     first = query.filtered_positions(copy, filters)

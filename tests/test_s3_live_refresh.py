@@ -16,12 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests import s3_server
+from predictions_core.data.location import DEMO_DATA_DIR
 from tests.api_support import REPO_ROOT, start_uvicorn, stop_process
 
 pytestmark = pytest.mark.s3
-moto_server = s3_server.moto_server  # fixtures
-s3 = s3_server.s3
+SYNCED = "Q218/6o77pbch"  # a rules classifier: the keyword one published below is another id
 WAIT_S = 30
 
 
@@ -40,8 +39,8 @@ def poll(client: httpx.Client, path: str, until, what: str):
 
 
 @pytest.fixture
-def live_server(s3, real_fixtures: Path, tmp_path: Path):
-    s3.put_tree(real_fixtures / "vibe_layout", prefix="live/")
+def live_server(s3, small_demo_tree: Path, tmp_path: Path):
+    s3.put_tree(small_demo_tree, prefix="live/")
     process, base_url, log = start_uvicorn(
         "app:app",
         {
@@ -61,10 +60,10 @@ def live_server(s3, real_fixtures: Path, tmp_path: Path):
         log.unlink(missing_ok=True)
 
 
-def publish_keyword_classifier(bucket: str, real_fixtures: Path, tmp_path: Path) -> str:
+def publish_keyword_classifier(bucket: str, tmp_path: Path) -> str:
     """Run `predictions predict ... --save-to-s3` in its own process; the classifier id."""
     passages = tmp_path / "passages.jsonl"
-    lines = (real_fixtures / "passages/cclw_passages.jsonl").read_text().splitlines()[:300]
+    lines = (DEMO_DATA_DIR / "passages.jsonl").read_text().splitlines()[:300]
     passages.write_text("\n".join(lines) + "\n")
     command = [
         sys.executable,
@@ -75,7 +74,7 @@ def publish_keyword_classifier(bucket: str, real_fixtures: Path, tmp_path: Path)
         "--passages",
         str(passages),
         "--concept",
-        str(real_fixtures / "seed_layout/concepts/Q218.json"),
+        str(DEMO_DATA_DIR / "Q218" / "concept.json"),
         "--classifier",
         "keyword",
         "--out",
@@ -96,26 +95,26 @@ def publish_keyword_classifier(bucket: str, real_fixtures: Path, tmp_path: Path)
     return published
 
 
-def test_changed_and_published_predictions_appear_while_running(
-    live_server, s3, real_fixtures, tmp_path
-):
+def test_changed_and_published_predictions_appear_while_running(live_server, s3, tmp_path):
     client = live_server
     health = poll(
         client, "/api/health", lambda b: b["concepts"] == 2 and b["last_sync"], "first sync"
     )
     assert health["sync_enabled"] is True
-    url = "/api/predictions/Q218/6z4pufsm?search=zebra%20crossing"
+    url = f"/api/predictions/{SYNCED}?search=zebra%20crossing"
     assert client.get(url).json()["filtered_count"] == 0
 
     # a pipeline rewrites a predictions file in the bucket
-    key = "live/Q218/6z4pufsm/predictions.jsonl"
+    key = f"live/{SYNCED}/predictions.jsonl"
     extra = {"id": "new.1", "text": "A zebra crossing near the methane plant.", "spans": []}
     s3.put(key, s3.get(key) + (json.dumps(extra) + "\n").encode())
     changed = poll(client, url, lambda b: b["filtered_count"] == 1, "the changed file showing")
     assert changed["predictions"][0]["id"] == "new.1"
 
     # and `predictions predict --save-to-s3` publishes a new classifier
-    published = publish_keyword_classifier(s3.name, real_fixtures, tmp_path)
+    before = [c["id"] for c in client.get("/api/concepts/Q218").json()["classifiers"]]
+    published = publish_keyword_classifier(s3.name, tmp_path)
+    assert published not in before
     concept = poll(
         client,
         "/api/concepts/Q218",

@@ -9,12 +9,8 @@ from pathlib import Path
 import pytest
 
 from predictions_core.sync.s3 import sync_bucket, upload_directory
-from tests import s3_server
 from tests.s3_server import S3Bucket, local_tree
 
-# pytest finds fixtures by their names in the test module; no shared conftest is needed
-moto_server = s3_server.moto_server
-s3 = s3_server.s3
 pytestmark = pytest.mark.s3
 
 MIB = 1024 * 1024
@@ -26,10 +22,10 @@ def bucket_keys(bucket: S3Bucket) -> list[str]:
 
 
 @pytest.fixture
-def data_dir_with_local_state(tmp_path: Path, real_fixtures: Path) -> Path:
-    """The real vibe_layout, plus every kind of local file a publish must leave out."""
+def data_dir_with_local_state(tmp_path: Path, small_demo_tree: Path) -> Path:
+    """Two demo classifiers' folders, plus every kind of local file a publish must leave out."""
     out = tmp_path / "out"
-    shutil.copytree(real_fixtures / "vibe_layout", out)
+    shutil.copytree(small_demo_tree, out)
     (out / ".cache").mkdir()
     (out / ".cache" / "Q218.arrow").write_bytes(b"derived")
     (out / "feedback.sqlite").write_bytes(b"reviewers' judgements")
@@ -39,17 +35,17 @@ def data_dir_with_local_state(tmp_path: Path, real_fixtures: Path) -> Path:
     (out / ".env").write_text("AWS_SECRET_ACCESS_KEY=never-published")
     secret = tmp_path / "outside-secret.txt"
     secret.write_text("not part of the data dir")
-    (out / "Q223" / "link.jsonl").symlink_to(secret)
+    (out / "Q787" / "link.jsonl").symlink_to(secret)
     (out / "Q999").symlink_to(secret.parent, target_is_directory=True)
     return out
 
 
 def test_publish_then_sync_gives_back_the_same_files(
-    s3, data_dir_with_local_state, real_fixtures, tmp_path
+    s3, data_dir_with_local_state, small_demo_tree, tmp_path
 ):
     report = upload_directory(data_dir_with_local_state, s3.name, "runs/2025", session=s3.session)
 
-    expected = local_tree(real_fixtures / "vibe_layout")
+    expected = local_tree(small_demo_tree)
     assert report.ok, report
     assert report.uploaded == sorted(f"runs/2025/{relative}" for relative in expected)
     assert bucket_keys(s3) == report.uploaded  # nothing else, nothing outside the prefix
@@ -61,7 +57,7 @@ def test_publish_then_sync_gives_back_the_same_files(
         ".sync-manifest.json",
         "Q218/.predictions.jsonl.part-x1y2",
         ".env",
-        "Q223/link.jsonl",
+        "Q787/link.jsonl",
         "Q999/",
     }
 

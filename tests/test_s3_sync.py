@@ -23,22 +23,17 @@ from predictions_core.settings import Settings
 from predictions_core.sync.background import BackgroundSync, get_background_sync
 from predictions_core.sync.s3 import list_objects, make_s3_client, sync_bucket
 from predictions_core.sync.state import MANIFEST_NAME
-from tests import s3_server
 from tests.s3_server import BreakingProxy, S3Bucket, free_port, local_tree, make_session
 
-# pytest finds fixtures by their names in the test module; no shared conftest is needed
-moto_server = s3_server.moto_server
-s3 = s3_server.s3
-breaking_proxy = s3_server.breaking_proxy
 pytestmark = pytest.mark.s3
 
 PREFIX = "published/"
 
 
 @pytest.fixture
-def published(s3: S3Bucket, real_fixtures: Path) -> dict[str, bytes]:
-    """The real vibe_layout tree uploaded under `published/` with plain put_object."""
-    return s3.put_tree(real_fixtures / "vibe_layout", PREFIX)
+def published(s3: S3Bucket, small_demo_tree: Path) -> dict[str, bytes]:
+    """Two demo classifiers' folders uploaded under `published/` with plain put_object."""
+    return s3.put_tree(small_demo_tree, PREFIX)
 
 
 def without_prefix(objects: dict[str, bytes]) -> dict[str, bytes]:

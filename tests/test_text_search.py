@@ -1,17 +1,20 @@
-"""Search SQL: the prefilters may only ever skip work, never rows."""
+"""Text search: the prefilters may only ever skip work, never rows; hits at exact offsets."""
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 
-from predictions_core.data.loading import load_predictions_file
 from predictions_core.query.engine import query_predictions
 from predictions_core.query.filters import Filters, SearchPattern
-from predictions_core.query.text_search import re2_literal, required_literal
+from predictions_core.query.text_search import (
+    re2_literal,
+    regex_hits,
+    required_literal,
+    search_hits,
+    substring_hits,
+)
 
 
 @pytest.mark.parametrize(
@@ -59,12 +62,10 @@ def test_re2_literal_matches_exactly_its_text(text):
 
 
 @pytest.fixture(scope="module")
-def gold_table(tmp_path_factory, real_fixtures: Path):
-    concept = json.loads((real_fixtures / "concepts_with_gold/Q787.json").read_text())
-    path = tmp_path_factory.mktemp("q787") / "predictions.jsonl"
-    path.write_text("".join(json.dumps(p) + "\n" for p in concept["labelled_passages"]))
-    texts = {p["id"]: p["text"] for p in concept["labelled_passages"]}
-    return texts, load_predictions_file(path).table
+def demo_texts(demo_table):
+    """The demo passages' texts by id, and their loaded table."""
+    lines, table = demo_table
+    return {line["id"]: line["text"] for line in lines}, table
 
 
 @pytest.mark.parametrize(
@@ -75,7 +76,7 @@ def gold_table(tmp_path_factory, real_fixtures: Path):
         "/Forest[a-z]*/",
         "/wood(s|land)?/i",
         "/(?i)FORESTRY/",
-        "/colou?r/",
+        "/plantations?/",
         "/forest|wood/i",
         "/Forest|timber|logging/",
         "/(?i)forestry|WOOD/",
@@ -85,20 +86,21 @@ def gold_table(tmp_path_factory, real_fixtures: Path):
         "sustainable forest",
     ],
 )
-def test_prefiltered_searches_find_what_python_re_finds(gold_table, search):
-    texts, table = gold_table
+def test_prefiltered_searches_find_what_python_re_finds(demo_texts, search):
+    texts, table = demo_texts
     parsed = SearchPattern.parse(search)
     pattern = parsed.pattern if parsed.is_regex else re.escape(parsed.pattern)
     flags = re.I if parsed.case_insensitive else 0
     expected = [pid for pid, text in texts.items() if re.search(pattern, text, flags)]
+    assert expected, f"{search} should match something in the demo data"
     rows = query_predictions(table, Filters(search=search, page_size=1000)).rows
     assert rows["id"].to_pylist() == expected
 
 
-def test_a_new_filter_on_the_same_search_reuses_the_text_scan(gold_table):
+def test_a_new_filter_on_the_same_search_reuses_the_text_scan(demo_texts):
     from predictions_core.query import engine as query
 
-    _, table = gold_table
+    _, table = demo_texts
     copy = table.slice(0)
     query.filtered_positions(copy, Filters(search="forest"))
     query.filtered_positions(copy, Filters(search="forest", translated=True))
@@ -116,3 +118,40 @@ def test_caseless_literal_matches_every_letter_case_and_nothing_else(text):
         if len(variant) == len(text):  # ß upper-cases to SS: a different text
             assert pattern.fullmatch(variant), variant
     assert not pattern.fullmatch(text + "x")
+
+
+def test_substring_hits_ignore_case_and_keep_original_offsets():
+    # "İ" lowers to two code points: offsets must still index the original text
+    text = "İstanbul: Methane, METHANE and methane"
+    hits = substring_hits(text, "methane")
+    assert [text[start:end] for start, end in hits] == ["Methane", "METHANE", "methane"]
+    assert substring_hits(text, "") == []
+    assert substring_hits("a.b", ".") == [(1, 2)]  # a literal dot, not a regex
+
+
+def test_regex_hits_follow_re2_and_case_flag():
+    texts = ["Cat concat cat 🌍 CAT", "no match here", ""]
+    sensitive = regex_hits(texts, r"\bcat", case_insensitive=False)
+    insensitive = regex_hits(texts, r"\bcat", case_insensitive=True)
+    assert [texts[0][s:e] for s, e in sensitive[0]] == ["cat"]
+    assert [texts[0][s:e] for s, e in insensitive[0]] == ["Cat", "cat", "CAT"]
+    assert insensitive[1] == [] and insensitive[2] == []
+
+
+def test_regex_hits_skip_patterns_that_do_not_compile_or_match_empty():
+    assert regex_hits(["abc"], "(", case_insensitive=False) == [[]]
+    # a pattern that matches the empty string everywhere gets no marks, not wrong ones
+    assert regex_hits(["abab"], "", case_insensitive=False) == [[]]
+    # where empty and non-empty matches mix, the pieces DuckDB returns do not add up to the
+    # text: no marks rather than shifted ones
+    assert regex_hits(["xaaay", "aaa"], "a*", case_insensitive=False) == [[], [(0, 3)]]
+
+
+def test_search_hits_dispatch_on_the_parsed_search_value():
+    texts = ["Methane and CH4", "nothing"]
+    assert search_hits(texts, None) == [[], []]
+    substring = search_hits(texts, SearchPattern.parse("ch4"))
+    assert [texts[0][s:e] for s, e in substring[0]] == ["CH4"]
+    regex = search_hits(texts, SearchPattern.parse("/methane|ch4/i"))
+    assert [texts[0][s:e] for s, e in regex[0]] == ["Methane", "CH4"]
+    assert regex[1] == []

@@ -17,10 +17,13 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from predictions_core.analysis.metrics import cohens_kappa
+from predictions_core.data.sql import fetch_arrow, fetch_rows
+from predictions_core.errors import InvalidParameterError
 
 BREAKDOWN_COLUMNS = ("region", "corpus", "year")
 DISAGREEMENT_SETS = ("only_a", "only_b", "both")
@@ -94,19 +97,6 @@ def jaccard(n_both: int, n_only_a: int, n_only_b: int) -> float | None:
     return n_both / union if union else None
 
 
-def cohens_kappa(n_yes_yes: int, n_yes_no: int, n_no_yes: int, n_no_no: int) -> float | None:
-    """Cohen's kappa of a 2x2 table (A's answer first); None when chance agreement is total."""
-    n = n_yes_yes + n_yes_no + n_no_yes + n_no_no
-    if n == 0:
-        return None
-    observed = (n_yes_yes + n_no_no) / n
-    a_yes, b_yes = (n_yes_yes + n_yes_no) / n, (n_yes_yes + n_no_yes) / n
-    expected = a_yes * b_yes + (1 - a_yes) * (1 - b_yes)
-    if expected >= 1:
-        return None
-    return (observed - expected) / (1 - expected)
-
-
 def kappa_table(a: pa.Table, b: pa.Table) -> tuple[int, int, int, int]:
     """(yes/yes, yes/no, no/yes, no/no) over the passages both tables hold."""
     sql = """
@@ -118,7 +108,7 @@ def kappa_table(a: pa.Table, b: pa.Table) -> tuple[int, int, int, int]:
                count(*) FILTER (WHERE NOT ka.yes AND NOT kb.yes)
         FROM ka JOIN kb USING (passage_key)
     """
-    ((yes_yes, yes_no, no_yes, no_no),) = _run(sql, {"a": a, "b": b}).fetchall()
+    ((yes_yes, yes_no, no_yes, no_no),) = fetch_rows(sql, tables={"a": a, "b": b})
     return int(yes_yes), int(yes_no), int(no_yes), int(no_no)
 
 
@@ -167,7 +157,7 @@ def intersections(classifiers: Sequence[ComparedClassifier]) -> list[tuple[tuple
         SELECT mask, count(*) FROM masks GROUP BY mask ORDER BY 2 DESC, 1
     """
     result = []
-    for mask, count in _run(sql, tables).fetchall():
+    for mask, count in fetch_rows(sql, tables=tables):
         members = tuple(c.id for i, c in enumerate(classifiers) if mask & (1 << i))
         result.append((members, int(count)))
     return result
@@ -179,13 +169,14 @@ def positives_by(classifiers: Sequence[ComparedClassifier], column: str) -> pd.D
     Long form: columns `classifier`, `value` (text; missing values as "(none)"), `positives`.
     """
     if column not in BREAKDOWN_COLUMNS:
-        raise ValueError(f"cannot break down by {column!r}")
+        choices = ", ".join(BREAKDOWN_COLUMNS)
+        raise InvalidParameterError("column", f"cannot break down by {column!r} (use {choices})")
     frames = []
     for item in classifiers:
         sql = f"""SELECT coalesce(CAST({column} AS VARCHAR), '{MISSING_VALUE}') AS value,
                          count(*) AS positives
                   FROM t WHERE n_spans > 0 GROUP BY 1 ORDER BY 1"""
-        frame = _run(sql, {"t": item.table}).df()
+        frame = fetch_arrow(sql, tables={"t": item.table}).to_pandas()
         frame.insert(0, "classifier", item.id)
         frames.append(frame)
     if not frames:
@@ -202,7 +193,8 @@ def disagreement_table(a: pa.Table, b: pa.Table, which: str) -> pa.Table:
     hold each classifier's spans on that passage (empty for the one that found none).
     """
     if which not in DISAGREEMENT_SETS:
-        raise ValueError(f"unknown disagreement set {which!r}; expected one of {DISAGREEMENT_SETS}")
+        choices = ", ".join(DISAGREEMENT_SETS)
+        raise InvalidParameterError("show", f"{which!r} is not one of {choices}")
     base, other = ("b", "a") if which == "only_b" else ("a", "b")
     join = "JOIN" if which == "both" else "ANTI JOIN"
     # an empty slice of the base's own spans: an empty list of the same type
@@ -218,12 +210,4 @@ def disagreement_table(a: pa.Table, b: pa.Table, which: str) -> pa.Table:
         WHERE base.n_spans > 0
         ORDER BY base.source_line
     """
-    return _run(sql, {"a": a, "b": b}).to_arrow_table()
-
-
-def _run(sql: str, tables: dict[str, pa.Table]) -> duckdb.DuckDBPyRelation:
-    # a fresh in-memory connection per call: nothing shared between threads or sessions
-    connection = duckdb.connect()
-    for name, table in tables.items():
-        connection.register(name, table)
-    return connection.sql(sql)
+    return fetch_arrow(sql, tables={"a": a, "b": b})

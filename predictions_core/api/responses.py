@@ -18,7 +18,11 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from predictions_core.errors import InvalidParameterError, PredictionsError
+from predictions_core.errors import (
+    InvalidParameterError,
+    PredictionsError,
+    describe_validation_error,
+)
 
 JSON_MEDIA_TYPE = "application/json"
 
@@ -82,12 +86,11 @@ async def _predictions_error(request: Request, error: Exception) -> Response:
 
 async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
-    problems = error.errors()
-    first = problems[0] if problems else {}
-    location = [str(part) for part in first.get("loc", ()) if part not in ("query", "path")]
-    parameter = ".".join(location) or "request"
-    message = f"{parameter}: {first.get('msg', 'invalid value')}"
-    return error_response(400, message, parameter=parameter)
+    where, what = describe_validation_error(error)
+    # FastAPI puts where the value came from first (`query.page`); clients know it as `page`
+    parameter = ".".join(part for part in where.split(".") if part not in ("query", "path"))
+    parameter = parameter or "request"
+    return error_response(400, f"{parameter}: {what}", parameter=parameter)
 
 
 async def _http_error(request: Request, error: Exception) -> Response:

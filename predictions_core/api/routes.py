@@ -22,7 +22,8 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
-from predictions_core.analysis.evaluation import GOLD_SOURCES, evaluate_concept
+from predictions_core.analysis.evaluation import evaluate_concept
+from predictions_core.analysis.gold import GOLD_SOURCES
 from predictions_core.api.params import (
     FEEDBACK_FORMATS,
     OPENAPI_EVALUATION_PARAMETERS,
@@ -154,7 +155,15 @@ def get_evaluation(qid: str, request: Request, store: Store) -> Response:
     """Precision, recall and F1 of each classifier against the concept's gold labels."""
     store.catalogue().concept(qid)  # a malformed or unknown id answers before anything runs
     gold_source = parse_choice(query_lists(request), "gold_source", GOLD_SOURCES, default="auto")
-    return json_response(evaluate_concept(store, qid, gold_source=gold_source))
+    # reading never creates the database: no file simply means no judgements yet
+    feedback = FeedbackStore(store.settings.resolved_feedback_db)
+    result = evaluate_concept(
+        store,
+        qid,
+        gold_source=gold_source,
+        feedback_passages=lambda: feedback.labelled_passages(qid),
+    )
+    return json_response(result.to_json())
 
 
 def get_feedback(qid: str, classifier_id: str, request: Request, store: Store) -> Response:

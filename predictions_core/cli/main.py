@@ -1,4 +1,9 @@
-"""`predictions` command line (CONTRACT §4). Each sub-command lives beside the code it drives."""
+"""`predictions` command line (CONTRACT §4): every sub-command's flags, and the dispatch.
+
+Each sub-command runs and prints in `cli/{predict,sync,demo}.py`, imported only when chosen
+(so `predictions predict` never loads boto3); the library modules they call return results
+and raise `PredictionsError`, printed here as `error: ...` with exit code 2.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,11 @@ from predictions_core.errors import PredictionsError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="predictions", description=__doc__)
+    """The `predictions` parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="predictions", description="Predictions dashboard: predict, sync, demo data."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-
     predict = commands.add_parser("predict", help="run candidate classifiers over a passages file")
     predict.add_argument("qid", help="concept id, e.g. Q218")
     predict.add_argument("--passages", type=Path, required=True, help="JSONL, Parquet or Feather")
@@ -38,26 +45,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns its exit code (2 for an error the user can fix)."""
     args = build_parser().parse_args(argv)
     # a command is a process start: it reads the settings of the environment it runs in
     forget_settings()
     try:
         if args.command == "predict":
-            from predictions_core.predict.runner import run_predict_command
+            from predictions_core.cli.predict import run_predict_command
 
             return run_predict_command(args)
         if args.command == "sync":
-            from predictions_core.sync.s3 import run_sync_command
+            from predictions_core.cli.sync import run_sync_command
 
             return run_sync_command(args)
-        if args.command == "demo":
-            from predictions_core.demo.build import run_demo_command
+        from predictions_core.cli.demo import run_demo_command
 
-            return run_demo_command(args)
+        return run_demo_command(args)
     except PredictionsError as error:
         print(f"error: {error.message}", file=sys.stderr)
         return 2
-    return 1
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from predictions_core.data.models import (
     is_valid_classifier_id,
     is_valid_qid,
 )
-from predictions_core.errors import InvalidParameterError, NotFoundError
+from predictions_core.errors import InvalidParameterError, NotFoundError, describe_validation_error
 
 Layout = Literal["per_classifier", "older"]
 
@@ -196,7 +196,6 @@ def _validate(model, data: dict, path: Path, issues: list[LoadIssue]):
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        issues.append(LoadIssue(str(path), None, f"invalid metadata ({where}: {first['msg']})"))
+        where, what = describe_validation_error(error)
+        issues.append(LoadIssue(str(path), None, f"invalid metadata ({where}: {what})"))
         return None

@@ -1,25 +1,42 @@
-"""The columns that filters and sorts use, derived once at load time in DuckDB SQL.
+"""The columns of a loaded predictions table: those read from the file, and those derived.
 
-Each row's metadata JSON is parsed once (`json_extract_string` with a list of paths) and each
-span list filtered once: at a million rows every extra pass over the text or the JSON shows.
+`READ_COLUMNS` are read from each line (`loading`); `derive_columns` adds, once at load time
+in DuckDB SQL, the columns that filters and sorts use. Each row's metadata JSON is parsed once
+(`json_extract_string` with a list of paths) and each span list filtered once: at a million
+rows every extra pass over the text or the JSON shows.
 """
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pyarrow as pa
+
+from predictions_core.data.metadata import METADATA_PATHS
+from predictions_core.data.sql import fetch_arrow
+from predictions_core.flags import sql_bool_case
+
+_SPAN_TYPE = (
+    "STRUCT(start_index BIGINT, end_index BIGINT, concept_id VARCHAR, "
+    "labellers VARCHAR[], timestamps VARCHAR[])[]"
+)
+READ_COLUMNS: dict[str, str] = {
+    "id": "VARCHAR",
+    "text": "VARCHAR",
+    "spans": _SPAN_TYPE,
+    "metadata": "JSON",
+}
+"""The columns read from each line of a predictions file, with their DuckDB types."""
 
 # upstream writes 1900-01-01 (epoch ms below) where a document's date is unknown
 _UNKNOWN_DATE_MS = "-2208988800000"
 _SPAN_IS_VALID = "s.start_index >= 0 AND s.end_index > s.start_index AND s.end_index <= text_length"
 
 
-def _metadata_paths(meta: dict[str, list[str]]) -> tuple[list[str], dict[str, list[int]]]:
+def _metadata_paths() -> tuple[list[str], dict[str, list[int]]]:
     """JSON paths for every metadata key, flat ("a.b") then nested (a → b), and their positions."""
     paths: list[str] = []
     positions: dict[str, list[int]] = {}
-    for field, keys in meta.items():
+    for field, keys in METADATA_PATHS.items():
         for key in keys:
             variants = [f'$."{key}"'] + (["$." + key] if "." in key else [])
             for path in variants:
@@ -33,8 +50,8 @@ def _first_value(positions: list[int]) -> str:
     return f"coalesce({options})"
 
 
-def _select_sql(meta: dict[str, list[str]]) -> str:
-    paths, positions = _metadata_paths(meta)
+def _select_sql() -> str:
+    paths, positions = _metadata_paths()
     path_list = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
     return f"""
     WITH parsed AS (
@@ -46,7 +63,7 @@ def _select_sql(meta: dict[str, list[str]]) -> str:
         SELECT *,
                list_filter(all_spans, lambda s: {_SPAN_IS_VALID}) AS valid_spans,
                {_first_value(positions["published"])} AS published,
-               lower({_first_value(positions["translated"])}) AS translated_text
+               {_first_value(positions["translated"])} AS translated_text
         FROM parsed
     )
     SELECT
@@ -56,8 +73,7 @@ def _select_sql(meta: dict[str, list[str]]) -> str:
         (len(all_spans) - len(valid_spans))::INTEGER AS n_dropped,
         coalesce(metadata::VARCHAR, '{{}}') AS metadata,
         {_first_value(positions["document_id"])} AS document_id,
-        CASE WHEN translated_text IN ('true', '1', 'yes') THEN true
-             WHEN translated_text IN ('false', '0', 'no') THEN false END AS translated,
+        {sql_bool_case("translated_text")} AS translated,
         {_first_value(positions["region"])} AS region,
         {_first_value(positions["corpus"])} AS corpus,
         CASE
@@ -73,19 +89,13 @@ def _select_sql(meta: dict[str, list[str]]) -> str:
     """
 
 
-def derive_columns(
-    con: duckdb.DuckDBPyConnection, table: pa.Table, meta: dict[str, list[str]]
-) -> tuple[pa.Table, list[tuple[int, int]]]:
-    """Add the filter columns to a freshly read table.
+def derive_columns(table: pa.Table) -> tuple[pa.Table, list[tuple[int, int]]]:
+    """Add the filter columns to a freshly read table (the `READ_COLUMNS`).
 
     Returns the new table and `(row index, number of spans dropped)` for every row that had
     spans outside its text, so the caller can report them with line numbers.
     """
-    con.register("source_rows", table)
-    try:
-        derived = con.sql(_select_sql(meta)).to_arrow_table()
-    finally:
-        con.unregister("source_rows")
+    derived = fetch_arrow(_select_sql(), tables={"source_rows": table})
     dropped = derived["n_dropped"].to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(dropped)
     dropped_rows = [(int(row), int(dropped[row])) for row in rows]
@@ -94,10 +104,6 @@ def derive_columns(
 
 def empty_passage_table() -> pa.Table:
     """A table with no rows and the columns of a loaded file (for unreadable files)."""
-    from predictions_core.data.loading import _META, _READ_COLUMNS
-
-    con = duckdb.connect()
-    casts = ", ".join(f"NULL::{kind} AS {name}" for name, kind in _READ_COLUMNS.items())
-    empty = con.sql(f"SELECT {casts} LIMIT 0").to_arrow_table()
-    table, _ = derive_columns(con, empty, _META)
+    casts = ", ".join(f"NULL::{kind} AS {name}" for name, kind in READ_COLUMNS.items())
+    table, _ = derive_columns(fetch_arrow(f"SELECT {casts} LIMIT 0"))
     return table.append_column("source_line", pa.array([], type=pa.int64()))

@@ -9,9 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+import orjson
+
 # Temp files are named `.{name}.part-{random}`: dot files, which the loader and the catalogue
 # never read, and which a sync and a publish recognise as their own leftovers.
 PART_MARKER = ".part-"
+_JSON_FILE = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
 
 
 @contextmanager
@@ -35,3 +38,8 @@ def write_bytes_atomically(path: Path, data: bytes) -> None:
     """Write `data` to `path` through `atomic_writer`."""
     with atomic_writer(path) as sink:
         sink.write(data)
+
+
+def write_json(path: Path, payload: object) -> None:
+    """Write `payload` as indented JSON (with a final newline) through `atomic_writer`."""
+    write_bytes_atomically(path, orjson.dumps(payload, option=_JSON_FILE))

@@ -6,10 +6,11 @@ lines and why, and DuckDB parses only the good ones. The result is written to
 `<cache dir>/<name>-<fingerprint>.arrow` (Arrow IPC, memory-mapped on the next load), so a
 process restart or a second worker costs milliseconds.
 
-One row per passage. Columns (see `PASSAGE_SCHEMA`): the passage's `id`, `text`, `spans`
-(valid spans only), `metadata` (JSON text, every key kept), and the derived columns that
-filters and sorts use: `document_id`, `translated`, `region`, `corpus`, `year`, `n_spans`,
-`text_length`, `passage_key` (joins the same passage across classifiers), `source_line`.
+One row per passage. Columns: those read from the file (`derive.READ_COLUMNS`: the
+passage's `id`, `text`, `spans` (valid spans only), `metadata` (JSON text, every key kept)),
+the columns `derive.derive_columns` adds for filters and sorts (`document_id`, `translated`,
+`region`, `corpus`, `year`, `n_spans`, `text_length`, `passage_key`, which joins the same
+passage across classifiers), and `source_line`.
 """
 
 from __future__ import annotations
@@ -18,33 +19,24 @@ import hashlib
 import json
 import os
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from predictions_core.data.derive import READ_COLUMNS, derive_columns, empty_passage_table
+from predictions_core.data.files import atomic_writer
 from predictions_core.data.issues import LoadIssue
+from predictions_core.data.sql import fetch_arrow
 from predictions_core.data.validation import find_bad_lines, line_numbers_of_rows
 
 # the DuckDB version is part of the cache key: `passage_key` is DuckDB's `hash(text)`, which
-# may change between versions, and caches built by two versions must never be joined
-CACHE_FORMAT = "4d" + duckdb.__version__.replace(".", "").replace("-", "")
-_SPAN_TYPE = (
-    "STRUCT(start_index BIGINT, end_index BIGINT, concept_id VARCHAR, "
-    "labellers VARCHAR[], timestamps VARCHAR[])[]"
-)
-_READ_COLUMNS = {"id": "VARCHAR", "text": "VARCHAR", "spans": _SPAN_TYPE, "metadata": "JSON"}
+# may change between versions, and caches built by two versions must never be joined.
+# "4e": `translated` reads the one true/false word list (`flags`), which added on/off.
+CACHE_FORMAT = "4e" + duckdb.__version__.replace(".", "").replace("-", "")
 _MAX_LINE_BYTES = 512 * 1024 * 1024
-# The metadata keys for filters: flat dotted keys as upstream writes them, then nested forms.
-_META = {
-    "document_id": ["document_id"],
-    "region": ["world_bank_region", "document_metadata.world_bank_region"],
-    "corpus": ["document_metadata.corpus_type_name", "corpus_type_name"],
-    "published": ["document_metadata.publication_ts", "publication_ts"],
-    "translated": ["translated"],
-}
 
 
 @dataclass
@@ -62,8 +54,6 @@ class LoadedPredictions:
 
     @property
     def n_positives(self) -> int:
-        import pyarrow.compute as pc
-
         return int(pc.sum(pc.greater(self.table["n_spans"], 0)).as_py() or 0)
 
 
@@ -130,31 +120,17 @@ def _read_good_lines(path: Path, good_lines: list[int]) -> tuple[pa.Table, list[
         os.unlink(tmp.name)
 
 
-_local = threading.local()
-
-
-def _connection() -> duckdb.DuckDBPyConnection:
-    # one connection per thread: DuckDB connections are not safe to share between threads
-    con = getattr(_local, "con", None)
-    if con is None:
-        con = duckdb.connect()
-        _local.con = con
-    return con
-
-
 def _duckdb_read(path: Path) -> pa.Table:
-    columns = ", ".join(f"'{k}': '{v}'" for k, v in _READ_COLUMNS.items())
+    columns = ", ".join(f"'{k}': '{v}'" for k, v in READ_COLUMNS.items())
     sql = f"""
         SELECT id, text, spans, metadata
         FROM read_json(?, format='newline_delimited', columns={{{columns}}},
                        ignore_errors=true, maximum_object_size={_MAX_LINE_BYTES})
     """
-    return _connection().sql(sql, params=[str(path)]).to_arrow_table()
+    return fetch_arrow(sql, [str(path)])
 
 
 def _count_null_rows(table: pa.Table) -> int:
-    import pyarrow.compute as pc
-
     missing = pc.or_(pc.is_null(table["id"]), pc.is_null(table["text"]))
     return int(pc.sum(missing).as_py() or 0)
 
@@ -163,9 +139,7 @@ def _finish(
     path: Path, table: pa.Table, issues: list[LoadIssue], line_of_row: list[int] | None
 ) -> LoadedPredictions:
     """Derive the filter columns and drop spans outside their text, reporting each."""
-    from predictions_core.data.derive import derive_columns
-
-    derived, dropped_rows = derive_columns(_connection(), table, _META)
+    derived, dropped_rows = derive_columns(table)
     if line_of_row is None:
         line_of_row = line_numbers_of_rows(path) if dropped_rows else []
     for row, n_dropped in dropped_rows:
@@ -179,8 +153,6 @@ def _finish(
 
 
 def _empty(path: Path, message: str) -> LoadedPredictions:
-    from predictions_core.data.derive import empty_passage_table
-
     return LoadedPredictions(path, empty_passage_table(), [LoadIssue(str(path), None, message)])
 
 
@@ -202,14 +174,11 @@ def _read_cache(source: Path, cache_path: Path) -> LoadedPredictions | None:
 
 def _write_cache(cache_path: Path, loaded: LoadedPredictions) -> None:
     """Write the cache atomically and remove older versions of the same source."""
+    issues = json.dumps([i.to_dict() for i in loaded.issues]).encode()
+    table = loaded.table.replace_schema_metadata({b"issues": issues})
     try:
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        issues = json.dumps([i.to_dict() for i in loaded.issues]).encode()
-        table = loaded.table.replace_schema_metadata({b"issues": issues})
-        fd, tmp = tempfile.mkstemp(dir=cache_path.parent, suffix=".part")
-        with os.fdopen(fd, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        with atomic_writer(cache_path) as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
-        os.replace(tmp, cache_path)
     except OSError:
         return  # a read-only cache dir only costs speed
     stem = cache_path.name.rsplit("-", 3)[0]

@@ -8,7 +8,9 @@ API threads and background threads never share a connection ("connection is busy
 see each other's names, and never block each other.
 
 Never use `duckdb.sql(...)` or `duckdb.cursor()` (the module's shared default connection) nor
-a long-lived connection per thread.
+a long-lived connection per thread. A background thread must not be inside DuckDB when the
+interpreter finalises (the process aborts with `terminate called ...`): interrupt its cursor
+and join it at exit, as `warm_up` does.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from pathlib import Path
 from predictions_core.data.catalogue import Catalogue, ClassifierEntry, scan_catalogue
 from predictions_core.data.issues import LoadIssue
 from predictions_core.data.loading import LoadedPredictions, fingerprint, load_predictions_file
-from predictions_core.query.engine import warm_up_in_background
+from predictions_core.data.warm_up import warm_up_in_background
 from predictions_core.settings import Settings
 
 

@@ -1,4 +1,4 @@
-"""`predictions demo`: rebuild the bundled demo data (`data/demo`) from the synthetic corpus.
+"""The bundled demo data (`data/demo`), built from the synthetic corpus (`predictions demo`).
 
 Everything is fixed (the corpus seed, the prediction time, the annotation time), so a rebuild
 gives byte-identical files and git stays clean. The demo holds:
@@ -11,7 +11,6 @@ gives byte-identical files and git stays clean. The demo holds:
 
 from __future__ import annotations
 
-import argparse
 import random
 import shutil
 from datetime import UTC, datetime
@@ -19,22 +18,19 @@ from pathlib import Path
 
 import orjson
 
-from predictions_core.data.location import DEMO_DATA_DIR
+from predictions_core.data.files import atomic_writer, write_json
 from predictions_core.data.models import Concept, LabelledPassage, Span, is_valid_qid
 from predictions_core.demo.corpus import ANNOTATORS, SEED, DemoPassage, build_corpus
 from predictions_core.errors import PredictionsError
 from predictions_core.predict.classifiers import KeywordClassifier
+from predictions_core.predict.passages import Passage, read_passages
 from predictions_core.predict.runner import (
-    Passage,
     PredictionRun,
-    atomic_writer,
     classifier_metadata,
     concept_payload,
     predict_concept,
     prediction_line,
-    read_passages,
     span_fields,
-    write_json,
 )
 
 DEMO_NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
@@ -131,7 +127,7 @@ OLDER_LAYOUT_CONCEPT = {
 README_TEXT = f"""{README_TITLE}
 
 Everything in this folder is **synthetic**: invented passages composed from template sentences
-(`predictions_core/demo_corpus.py`), with invented document ids and metadata. It is not taken
+(`predictions_core/demo/corpus.py`), with invented document ids and metadata. It is not taken
 from any real document. It exists so the dashboard shows something on a fresh clone.
 
 - `{PASSAGES_FILE}`: the passages, in the input format of `predictions predict`.
@@ -245,17 +241,3 @@ def _clear_previous_demo(out_dir: Path) -> None:
             shutil.rmtree(entry)
         elif entry.is_file() and owned:
             entry.unlink()
-
-
-def run_demo_command(args: argparse.Namespace) -> int:
-    """`predictions demo [--out DIR]`; returns the exit code."""
-    out_dir = args.out or DEMO_DATA_DIR
-    runs = build_demo(out_dir)
-    n_passages = runs[0].n_passages if runs else 0
-    print(f"demo data rebuilt in {out_dir}: {n_passages} synthetic passages")
-    for run in runs:
-        print(
-            f"  {run.concept_id:<6} {run.classifier_id:<9} {run.kind:<14} "
-            f"{run.n_positives:>4} / {run.n_passages} positive, {run.n_spans} spans"
-        )
-    return 0

@@ -3,27 +3,13 @@
 A judgement says whether a classifier's prediction on one passage is right: `correct`,
 `incorrect` or `unsure`, with an optional note and reviewer name. Every judgement is kept
 (history); the latest one per (concept, classifier, passage, reviewer) is the effective one.
+What judgements mean as gold labels is `feedback.gold`'s business.
 
-Storage: one SQLite file (`Settings.resolved_feedback_db`) in WAL mode with a busy timeout,
-one connection per call, so any number of Streamlit sessions, worker threads and processes
-can write at once without losing a judgement, and a restart loses nothing (it is a file).
-Reading never creates the file.
-
-As gold labels (`labelled_passages`, `export_jsonl`), a judgement implies the passage's label:
-
-- a hit (the prediction has spans) judged `correct`: positive, the predicted spans are gold;
-- a hit judged `incorrect`: negative (the reviewer said the hit is wrong);
-- a passage without predicted spans judged `correct`: negative (rightly not a hit);
-- a passage without predicted spans judged `incorrect`: positive (a missed hit); its exact
-  extent is unknown, so the gold span covers the whole passage (`"whole_passage": true`);
-- `unsure`: no label (kept in the listing, left out of gold).
-
-Several reviewers of the same passage are combined like the labellers of CONTRACT §2: the
-passage is positive when any reviewer's judgement makes it positive.
-
-Limitation: a judgement is about the whole passage. `incorrect` on a passage with several
-predicted spans makes the whole passage negative, even if some spans were right; per-span
-judgements are out of scope.
+Storage: one SQLite file (`Settings.resolved_feedback_db`) in WAL mode, one connection per
+call, so any number of Streamlit sessions, worker threads and processes can write at once
+without losing a judgement, and a restart loses nothing (it is a file). Reading never creates
+the file. A call waits for another writer's lock at most `busy_timeout_s` in all (SQLite's
+busy handler and our retries together), then fails with a `DataError` that says so.
 """
 
 from __future__ import annotations
@@ -40,13 +26,12 @@ import orjson
 
 from predictions_core.data.models import LabelledPassage, is_valid_classifier_id, is_valid_qid
 from predictions_core.errors import DataError, InvalidParameterError
+from predictions_core.feedback.gold import gold_passages
 
 VERDICTS = ("correct", "incorrect", "unsure")
-ANONYMOUS = "anonymous"
 MAX_NOTE_CHARS = 2_000
 MAX_REVIEWER_CHARS = 100
-_BUSY_TIMEOUT_S = 30.0
-_LOCKED_RETRIES = 50
+DEFAULT_BUSY_TIMEOUT_S = 30.0
 _COLUMNS = (
     "id, concept_id, classifier_id, passage_id, passage_text, predicted_spans, "
     "passage_metadata, verdict, note, reviewer, created_at"
@@ -72,10 +57,14 @@ _T = TypeVar("_T")
 
 
 class FeedbackStore:
-    """Judgements in the SQLite file at `path` (created on the first write)."""
+    """Judgements in the SQLite file at `path` (created on the first write).
 
-    def __init__(self, path: Path | str):
+    `busy_timeout_s` bounds how long one call waits while another writer holds the lock.
+    """
+
+    def __init__(self, path: Path | str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S):
         self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
 
     # ------------------------------------------------------------------ writing
 
@@ -129,31 +118,26 @@ class FeedbackStore:
         rows = self._select("SELECT max(id) FROM judgements WHERE concept_id = ?", [qid])
         return int(rows[0][0] or 0) if rows else 0
 
-    def passage_judgements(
-        self, qid: str, classifier_id: str, passage_id: str
-    ) -> list[dict[str, Any]]:
-        """The effective judgement of each reviewer of one passage, oldest first."""
-        sql = f"""
-            SELECT {_COLUMNS} FROM judgements WHERE id IN (
-                SELECT max(id) FROM judgements
-                WHERE concept_id = ? AND classifier_id = ? AND passage_id = ?
-                GROUP BY reviewer)
-            ORDER BY id"""
-        return [_judgement_dict(row) for row in self._select(sql, [qid, classifier_id, passage_id])]
+    def judgements_by_passage(
+        self, qid: str, classifier_id: str
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The effective judgements of one classifier's passages, by passage id (one query).
+
+        Each passage's list holds one judgement per reviewer, oldest first.
+        """
+        by_passage: dict[str, list[dict[str, Any]]] = {}
+        for judgement in self.list_judgements(qid, classifier_id):
+            by_passage.setdefault(judgement["passage_id"], []).append(judgement)
+        return by_passage
 
     def labelled_passages(
         self, qid: str, classifier_id: str | None = None
     ) -> list[LabelledPassage]:
-        """The judged passages as gold LabelledPassages (see the module docstring for the rules).
+        """The judged passages as gold LabelledPassages (rules: `feedback.gold`).
 
         One passage per (classifier, passage id); passages judged only `unsure` are left out.
         """
-        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for judgement in self.list_judgements(qid, classifier_id):
-            key = (judgement["classifier_id"], judgement["passage_id"])
-            groups.setdefault(key, []).append(judgement)
-        passages = (_as_labelled_passage(qid, group) for group in groups.values())
-        return [passage for passage in passages if passage is not None]
+        return gold_passages(qid, self.list_judgements(qid, classifier_id))
 
     def export_jsonl(self, qid: str, classifier_id: str | None) -> Iterator[bytes]:
         """`labelled_passages` as JSON lines, each readable by `LabelledPassage`."""
@@ -177,30 +161,42 @@ class FeedbackStore:
         return self._run(select, write=False)
 
     def _run(self, action: Callable[[sqlite3.Connection], _T], *, write: bool) -> _T:
-        """Run `action` on a fresh connection, retrying while another writer holds a lock."""
-        for attempt in range(_LOCKED_RETRIES):
+        """Run `action` on a fresh connection, retrying while another writer holds a lock.
+
+        SQLite's busy handler waits inside a call; a lock can still surface as "locked" (for
+        example while another connection switches the journal mode), so the call is retried,
+        each attempt getting only what is left of the one deadline.
+        """
+        deadline = time.monotonic() + self.busy_timeout_s
+        pause = 0.01
+        while True:
+            remaining = max(deadline - time.monotonic(), 0.0)
             try:
-                with self._connection(write=write) as connection:
+                with self._connection(write=write, timeout_s=remaining) as connection:
                     return action(connection)
             except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or attempt == _LOCKED_RETRIES - 1:
+                if "locked" not in str(error):
                     raise DataError(f"feedback database {self.path}: {error}") from error
-                time.sleep(0.01 * (attempt + 1))
+                if time.monotonic() + pause >= deadline:
+                    raise DataError(
+                        f"feedback database {self.path} is busy: another writer held its lock "
+                        f"for more than {self.busy_timeout_s:g} s; try again ({error})"
+                    ) from error
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
             except sqlite3.Error as error:
                 raise DataError(f"feedback database {self.path}: {error}") from error
-        raise AssertionError("unreachable")  # the loop returns or raises
 
     @contextmanager
-    def _connection(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+    def _connection(self, *, write: bool, timeout_s: float) -> Iterator[sqlite3.Connection]:
         # a connection per call: sqlite3 connections must not be shared between threads
         if write:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise DataError(f"cannot create {self.path.parent}: {error}") from error
-        connection = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+        connection = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None)
         try:
-            connection.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
             if write:
                 # WAL: readers never block the writer; the mode is stored in the file
                 connection.execute("PRAGMA journal_mode = WAL")
@@ -266,11 +262,6 @@ def _judgement_dict(row: tuple) -> dict[str, Any]:
     return judgement
 
 
-def reviewer_label(reviewer: str | None) -> str:
-    """How a reviewer appears among a gold span's labellers: `reviewer:<name or anonymous>`."""
-    return f"reviewer:{reviewer or ANONYMOUS}"
-
-
 def _scope(qid: str, classifier_id: str | None) -> tuple[str, list[str]]:
     if classifier_id is None:
         return "concept_id = ?", [qid]
@@ -279,56 +270,3 @@ def _scope(qid: str, classifier_id: str | None) -> tuple[str, list[str]]:
 
 def _marks(count: int) -> str:
     return ", ".join("?" * count)
-
-
-# ---------------------------------------------------------------------- as gold labels
-
-
-def _implied_spans(qid: str, judgement: dict[str, Any]) -> list[tuple[int, int, dict]]:
-    """The gold spans one judgement implies: `(start, end, extra span keys)`."""
-    text_length = len(judgement["passage_text"])
-    predicted = [
-        (span["start_index"], span["end_index"])
-        for span in judgement["predicted_spans"]
-        if isinstance(span.get("start_index"), int)
-        and isinstance(span.get("end_index"), int)
-        and span.get("concept_id") in (None, qid)
-        and 0 <= span["start_index"] < span["end_index"] <= text_length
-    ]
-    if judgement["verdict"] == "correct":
-        return [(start, end, {}) for start, end in predicted]
-    if judgement["verdict"] == "incorrect" and not predicted and text_length:
-        return [(0, text_length, {"whole_passage": True})]
-    return []
-
-
-def _as_labelled_passage(qid: str, judgements: list[dict[str, Any]]) -> LabelledPassage | None:
-    """One passage's effective judgements (one per reviewer) as a gold LabelledPassage."""
-    decided = [j for j in judgements if j["verdict"] != "unsure"]
-    if not decided:
-        return None
-    latest = decided[-1]
-    spans: dict[tuple[int, int], dict[str, Any]] = {}
-    for judgement in decided:
-        for start, end, extra in _implied_spans(qid, judgement):
-            span = spans.setdefault(
-                (start, end),
-                {"start_index": start, "end_index": end, "concept_id": qid, **extra},
-            )
-            span.setdefault("labellers", []).append(reviewer_label(judgement["reviewer"]))
-            span.setdefault("timestamps", []).append(judgement["created_at"])
-    feedback = {
-        "verdict": latest["verdict"],
-        "note": latest["note"],
-        "classifier_id": latest["classifier_id"],
-        "created_at": latest["created_at"],
-        "reviewers": {reviewer_label(j["reviewer"]): j["verdict"] for j in decided},
-    }
-    return LabelledPassage.model_validate(
-        {
-            "id": latest["passage_id"],
-            "text": latest["passage_text"],
-            "spans": sorted(spans.values(), key=lambda s: (s["start_index"], s["end_index"])),
-            "metadata": {**latest["passage_metadata"], "feedback": feedback},
-        }
-    )

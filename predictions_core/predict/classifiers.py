@@ -28,6 +28,7 @@ import orjson
 import snowballstemmer
 
 from predictions_core.data.models import Concept
+from predictions_core.data.spans import overlaps_any
 from predictions_core.errors import InvalidParameterError
 
 SpanOffsets = tuple[int, int]
@@ -191,14 +192,9 @@ class RulesClassifier(KeywordClassifier):
         for text, spans in zip(texts, positives, strict=True):
             if spans:
                 negatives = [m.span() for m in self.negative_pattern.finditer(text)]
-                spans = [span for span in spans if not _overlaps_any(span, negatives)]
+                spans = [span for span in spans if not overlaps_any(span, negatives)]
             results.append(spans)
         return results
-
-
-def _overlaps_any(span: SpanOffsets, others: list[SpanOffsets]) -> bool:
-    start, end = span
-    return any(start < other_end and other_start < end for other_start, other_end in others)
 
 
 class StemmedClassifier(ConceptClassifier):

@@ -1,8 +1,8 @@
 """The one query path: a loaded predictions table + `Filters` → counts, a page, or every row.
 
 Pages, HTTP routes and downloads all call these functions, so the same parameters give the
-same rows in the same order everywhere. Queries run in DuckDB over the in-memory Arrow table
-(zero-copy); regex is RE2, linear in the text length whatever the pattern.
+same rows in the same order everywhere. Queries run in DuckDB (`data.sql`) over the in-memory
+Arrow table (zero-copy); regex is RE2, linear in the text length whatever the pattern.
 """
 
 from __future__ import annotations
@@ -12,23 +12,14 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from predictions_core.data.sql import cursor, fetch_rows
 from predictions_core.query.filters import Filters
 
-_database = duckdb.connect()
-_database_lock = threading.Lock()
 STREAM_BATCH_ROWS = 2_000
-
-
-def _cursor() -> duckdb.DuckDBPyConnection:
-    # each query gets its own cursor on one shared in-memory database: cursors are cheap
-    # and, unlike one shared connection, safe to use from several threads at once
-    with _database_lock:
-        return _database.cursor()
 
 
 @dataclass
@@ -101,6 +92,7 @@ def filtered_positions(table: pa.Table, filters: Filters) -> np.ndarray:
 # id(table) -> {filter key -> positions}; an entry leaves with its table (weakref.finalize),
 # so a later table that happens to get the same id never sees another table's matches
 _matches_cache: dict[int, dict[tuple, np.ndarray]] = {}
+_matches_lock = threading.Lock()
 _MATCHES_PER_TABLE = 16
 
 
@@ -125,21 +117,14 @@ def _matching_positions(table: pa.Table, filters: Filters) -> np.ndarray:
 
 def _positions_where(table: pa.Table, where: str, params: list[object], kind: str) -> np.ndarray:
     key = (where, repr(params), kind)
-    with _database_lock:
+    with _matches_lock:
         known = _matches_for(table)
         if key in known:
             known[key] = known.pop(key)  # most recently used goes last
             return known[key]
-    positions = pa.array(np.arange(table.num_rows, dtype=np.int64))
-    cursor = _cursor()
-    try:
-        cursor.register("passages", table.append_column("row_position", positions))
-        sql = f"SELECT row_position FROM passages WHERE {where} ORDER BY row_position"
-        found = cursor.sql(sql, params=params).fetchnumpy()["row_position"].astype(np.int64)
-    finally:
-        cursor.close()
+    found = _scan_positions(table, where, params)
     found.flags.writeable = False
-    with _database_lock:
+    with _matches_lock:
         known = _matches_for(table)
         known[key] = found
         # each kind has its own budget: a stream of new column filters must not evict the
@@ -148,6 +133,18 @@ def _positions_where(table: pa.Table, where: str, params: list[object], kind: st
         for old in same_kind[: max(0, len(same_kind) - _MATCHES_PER_TABLE)]:
             known.pop(old)
     return found
+
+
+def _scan_positions(table: pa.Table, where: str, params: list[object]) -> np.ndarray:
+    """Positions of the rows of `table` that satisfy `where`, in file order (one full scan)."""
+    with cursor({"passages": _numbered(table)}) as con:
+        sql = f"SELECT row_position FROM passages WHERE {where} ORDER BY row_position"
+        return con.sql(sql, params=params).fetchnumpy()["row_position"].astype(np.int64)
+
+
+def _numbered(table: pa.Table) -> pa.Table:
+    """`table` with a `row_position` column (0-based), its other columns shared, not copied."""
+    return table.append_column("row_position", pa.array(np.arange(table.num_rows, dtype=np.int64)))
 
 
 def _matches_for(table: pa.Table) -> dict[tuple, np.ndarray]:
@@ -214,13 +211,18 @@ def _take_in_batches(
 
 
 def filtered_metadata_keys(table: pa.Table, filters: Filters) -> list[str]:
-    """The metadata keys present in the filtered rows, sorted (the CSV's last columns)."""
-    where, params = filters.where_sql()
-    sql = f"""
-        SELECT DISTINCT unnest(json_keys(metadata::JSON)) AS key
-        FROM passages WHERE {where} ORDER BY key
+    """The metadata keys present in the filtered rows, sorted (the CSV's last columns).
+
+    The rows come from the cached positions of the filter, so a download's search is not
+    scanned a second time to name its columns.
     """
-    return [row[0] for row in _fetch(table, sql, params)]
+    wanted = pa.table({"row_position": _matching_positions(table, filters)})
+    numbered = _numbered(table.select(["metadata"]))
+    sql = """
+        SELECT DISTINCT unnest(json_keys(metadata::JSON)) AS key
+        FROM passages SEMI JOIN wanted USING (row_position) ORDER BY key
+    """
+    return [row[0] for row in fetch_rows(sql, tables={"passages": numbered, "wanted": wanted})]
 
 
 def facet_values(table: pa.Table) -> Facets:
@@ -239,31 +241,4 @@ def facet_values(table: pa.Table) -> Facets:
 
 
 def _fetch(table: pa.Table, sql: str, params: list[object]) -> list[tuple]:
-    cursor = _cursor()
-    try:
-        cursor.register("passages", table)
-        return cursor.sql(sql, params=params).fetchall()
-    finally:
-        cursor.close()
-
-
-WARM_UP_MIN_ROWS = 50_000
-
-
-def warm_up_in_background(table: pa.Table) -> threading.Thread | None:
-    """Scan the texts once in a background thread, right after a large table is loaded.
-
-    The first scan of a freshly memory-mapped table pages its texts in and sets up DuckDB's
-    scan: about a second at a million rows, which would otherwise land on the user's first
-    search. Small tables are not worth a thread.
-    """
-    if table.num_rows < WARM_UP_MIN_ROWS:
-        return None
-    thread = threading.Thread(
-        target=_fetch,
-        args=(table, "SELECT count(*) FROM passages WHERE regexp_matches(text, ?, 'c')", ["\x00"]),
-        name="predictions-warm-up",
-        daemon=True,
-    )
-    thread.start()
-    return thread
+    return fetch_rows(sql, params, tables={"passages": table})

@@ -13,12 +13,12 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
 import orjson
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from predictions_core.data.catalogue import ClassifierEntry, ConceptEntry
+from predictions_core.data.sql import fetch_arrow
 from predictions_core.query.engine import (
     QueryResult,
     filtered_metadata_keys,
@@ -142,10 +142,8 @@ def stream_csv(table: pa.Table, filters: Filters) -> Iterator[bytes]:
         FROM (SELECT *, json_extract_string(metadata, ?::VARCHAR[]) AS meta_values FROM batch)
     """
     options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-    connection = duckdb.connect()
     for batch in iter_filtered_batches(table, filters):
-        connection.register("batch", batch)
-        cells = connection.sql(sql, params=[paths]).to_arrow_table()
+        cells = fetch_arrow(sql, [paths], tables={"batch": batch})
         sink = io.BytesIO()
         pa_csv.write_csv(cells, sink, write_options=options)
         yield sink.getvalue()

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
-import duckdb
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from predictions_core.errors import InvalidParameterError
+from predictions_core.errors import InvalidParameterError, describe_validation_error
 from predictions_core.flags import parse_bool
-from predictions_core.query.text_search import search_clauses
+from predictions_core.query.text_search import check_re2_pattern, search_clauses
 
 SortOrder = Literal["default", "length_asc", "length_desc", "random", "document"]
 SORT_LABELS: dict[str, str] = {
@@ -102,7 +100,7 @@ class Filters(BaseModel):
         if value is not None:
             parsed = SearchPattern.parse(value)
             if parsed.is_regex:
-                _check_regex(parsed.pattern)
+                check_re2_pattern(parsed.pattern)
         return value
 
     @property
@@ -128,9 +126,9 @@ class Filters(BaseModel):
         try:
             filters = cls.model_validate(values)
         except ValidationError as error:
-            first = error.errors()[0]
-            name = str(first["loc"][0]) if first["loc"] else "parameters"
-            raise InvalidParameterError(name, _friendly(first)) from None
+            # every field is top level, so the location is the parameter's name
+            name, message = describe_validation_error(error)
+            raise InvalidParameterError(name, message) from None
         low, high = filters.year_min, filters.year_max
         if low is not None and high is not None and low > high:
             raise InvalidParameterError("year_min", "is after year_max")
@@ -231,26 +229,3 @@ def _parse_scalar(name: str, value: str) -> object:
     if Filters.model_fields[name].annotation in (bool | None,):
         return parse_bool(value, name)
     return value
-
-
-def _friendly(error: dict) -> str:
-    message = str(error.get("msg", "invalid value"))
-    value = error.get("input")
-    if isinstance(value, str | int):
-        return f"{message} (got {value!r})"
-    return message
-
-
-@lru_cache(maxsize=512)
-def _check_regex(pattern: str) -> None:
-    """Reject a pattern RE2 cannot compile, with RE2's own reason."""
-    # a cursor per check: `duckdb.sql` shares one connection, which refuses a second thread
-    # ("connection is busy"), so concurrent requests saw valid patterns rejected
-    cursor = duckdb.cursor()
-    try:
-        cursor.execute("SELECT regexp_matches('', $1)", [pattern]).fetchall()
-    except duckdb.Error as error:
-        reason = str(error).split("\n")[0]
-        raise ValueError(f"invalid regular expression: {reason}") from None
-    finally:
-        cursor.close()

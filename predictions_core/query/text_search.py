@@ -1,15 +1,30 @@
-"""SQL for the `search` parameter: substring or RE2 regex, with cheap prefilters.
+"""The `search` parameter: the SQL that selects matching rows, and where it matches in a text.
 
-RE2 is linear in the text, but not equally fast on every pattern: a case-insensitive phrase or
-a pattern with `\\b` runs several times slower than a plain word. When a pattern can only
-match where some literal word occurs, a search for that word runs first and the full pattern
-only on the rows that pass it. The prefilter is always case-insensitive, so it can only let
-more rows through, never fewer.
+Rows: substring or RE2 regex, with cheap prefilters. RE2 is linear in the text, but not
+equally fast on every pattern: a case-insensitive phrase or a pattern with `\\b` runs several
+times slower than a plain word. When a pattern can only match where some literal word occurs,
+a search for that word runs first and the full pattern only on the rows that pass it. The
+prefilter is always case-insensitive, so it can only let more rows through, never fewer.
+
+Hits: `search_hits` finds the offsets of the matches in the texts shown, with the same engine
+(RE2 in DuckDB for a regex), so every row the filter selects gets its marks.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from predictions_core.data.sql import fetch_rows
+
+if TYPE_CHECKING:  # filters imports this module for its SQL
+    from predictions_core.query.filters import SearchPattern
+
+Range = tuple[int, int]
 
 _RE2_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 # escapes whose arguments look like literal text (\x41, \p{Greek}, \Q...\E, \1): a pattern
@@ -154,3 +169,74 @@ def _end_of_class(pattern: str, index: int) -> int:
     while index < len(pattern) and pattern[index] != "]":
         index += 2 if pattern[index] == "\\" else 1
     return index + 1
+
+
+@lru_cache(maxsize=512)
+def check_re2_pattern(pattern: str) -> None:
+    """Raise `ValueError` with RE2's own reason when RE2 cannot compile `pattern`."""
+    try:
+        fetch_rows("SELECT regexp_matches('', $1)", [pattern])
+    except duckdb.InvalidInputException as error:
+        reason = str(error).split("\n")[0]
+        raise ValueError(f"invalid regular expression: {reason}") from None
+
+
+def substring_hits(text: str, needle: str) -> list[Range]:
+    """Case-insensitive occurrences of `needle` in `text` (non-overlapping, left to right)."""
+    if not needle:
+        return []
+    # re on the escaped literal gives offsets in the original text, which text.lower() does
+    # not when lowering changes a character's length (e.g. "İ")
+    return [m.span() for m in re.finditer(re.escape(needle), text, re.IGNORECASE)]
+
+
+def regex_hits(texts: Sequence[str], pattern: str, case_insensitive: bool) -> list[list[Range]]:
+    """Matches of an RE2 pattern in each text, as the filter (DuckDB) finds them.
+
+    RE2 runs in linear time whatever the pattern, so a hostile `search` in a URL cannot stall
+    the server as Python's backtracking `re` could. Positions come from interleaving
+    `regexp_split_to_array` (the text between matches) with `regexp_extract_all` (the
+    matches); a text where the two do not add up (patterns that match the empty string) gets
+    no marks rather than wrong ones. A pattern RE2 rejects gives no marks at all (the filter
+    refuses such a pattern before any text is shown); any other error is raised.
+    """
+    try:
+        check_re2_pattern(pattern)
+    except ValueError:
+        return [[] for _ in texts]
+    if not texts:
+        return []
+    rows = fetch_rows(
+        "SELECT regexp_split_to_array(t, $p, $o), regexp_extract_all(t, $p, 0, $o) "
+        "FROM unnest($texts) WITH ORDINALITY AS u(t, n) ORDER BY n",
+        {"p": pattern, "o": "i" if case_insensitive else "c", "texts": list(texts)},
+    )
+    return [
+        _positions(text, pieces, matches)
+        for text, (pieces, matches) in zip(texts, rows, strict=True)
+    ]
+
+
+def _positions(text: str, pieces: list[str], matches: list[str]) -> list[Range]:
+    """Match offsets from the pieces between matches and the matches, or [] if they disagree."""
+    matches = [m for m in matches if m]
+    if len(pieces) != len(matches) + 1:
+        return []
+    hits: list[Range] = []
+    position = 0
+    for piece, match in zip(pieces[:-1], matches, strict=True):
+        position += len(piece)
+        hits.append((position, position + len(match)))
+        position += len(match)
+    if position + len(pieces[-1]) != len(text):
+        return []
+    return hits
+
+
+def search_hits(texts: Sequence[str], pattern: SearchPattern | None) -> list[list[Range]]:
+    """Where `pattern` (a parsed `search` value) matches in each text."""
+    if pattern is None:
+        return [[] for _ in texts]
+    if pattern.is_regex:
+        return regex_hits(texts, pattern.pattern, pattern.case_insensitive)
+    return [substring_hits(text, pattern.pattern) for text in texts]

@@ -10,10 +10,7 @@ whole sync failed, nothing was changed or deleted) or `failed` (single objects) 
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
-import tempfile
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -34,11 +31,10 @@ from botocore.exceptions import (
     ResponseStreamingError,
 )
 
-from predictions_core.data.location import app_settings
-from predictions_core.settings import DEFAULT_DATA_DIR, Settings
+from predictions_core.data.files import atomic_writer
+from predictions_core.settings import Settings
 from predictions_core.sync.state import (
     FEEDBACK_DB_PREFIX,
-    PART_MARKER,
     KeyProblem,
     ManifestEntry,
     SyncManifest,
@@ -146,27 +142,20 @@ def list_objects(
 
 
 def download_object(client: Any, bucket: str, key: str, target: Path) -> tuple[int, str]:
-    """Download to a temp file beside `target`, check its length, then `os.replace` it in.
+    """Download through `atomic_writer`, checking the length before the file replaces `target`.
 
-    Readers see the old file or the whole new one, never part of one; the temp file is
-    removed on any failure. Returns the (size, ETag) of what was written.
+    Readers see the old file or the whole new one, never part of one: a short or failed
+    download leaves `target` as it was. Returns the (size, ETag) of what was written.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}{PART_MARKER}")
-    try:
-        with os.fdopen(handle, "wb") as temp_file:
-            response = client.get_object(Bucket=bucket, Key=key)
-            written = 0
-            for chunk in response["Body"].iter_chunks(DOWNLOAD_CHUNK_BYTES):
-                temp_file.write(chunk)
-                written += len(chunk)
+    with atomic_writer(target) as sink:
+        response = client.get_object(Bucket=bucket, Key=key)
+        written = 0
+        for chunk in response["Body"].iter_chunks(DOWNLOAD_CHUNK_BYTES):
+            sink.write(chunk)
+            written += len(chunk)
         expected = int(response["ContentLength"])
         if written != expected:
             raise IncompleteReadError(actual_bytes=written, expected_bytes=expected)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
     return written, str(response["ETag"])
 
 
@@ -423,67 +412,14 @@ def _unpublishable_reason(path: Path, name: str, excluded: tuple[Path, ...]) -> 
     return None
 
 
-def run_sync_command(args: argparse.Namespace) -> int:
-    """`predictions sync`: sync once, print what happened, exit 1 on failure, 2 on no bucket."""
-    settings = app_settings()
-    explicit_bucket = getattr(args, "bucket", None)
-    bucket = explicit_bucket or settings.s3_bucket
-    if not bucket:
-        print(
-            "error: no bucket configured: pass --bucket or set PREDICTIONS_S3_BUCKET",
-            file=sys.stderr,
-        )
-        return 2
-    if settings.skip_s3_sync and not explicit_bucket:
-        print("SKIP_S3_SYNC is true: nothing synced (pass --bucket to sync anyway)")
-        return 0
-    prefix = args.prefix if getattr(args, "prefix", None) is not None else settings.s3_prefix
-    data_dir = getattr(args, "data_dir", None)
-    if data_dir is None:
-        # never sync into the bundled demo data the settings fall back to
-        data_dir = DEFAULT_DATA_DIR if settings.data_dir_is_demo else settings.data_dir
-    report = sync_bucket(bucket, prefix, data_dir, protected_paths=protected_paths_for(settings))
-    print(format_sync_report(report))
-    if not report.ok:
-        reason = report.error or f"{len(report.failed)} object(s) failed"
-        print(f"error: sync failed: {reason}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def format_sync_report(report: SyncReport) -> str:
-    """Plain-text summary: every downloaded, deleted, refused and failed key; unchanged counted."""
-    seconds = (report.finished_at - report.started_at).total_seconds() if report.finished_at else 0
-    lines = [
-        f"sync s3://{report.bucket}/{report.prefix} -> {report.data_dir} ({seconds:.2f} s)",
-        f"downloaded: {len(report.downloaded)}",
-        *(f"  {key}" for key in report.downloaded),
-        f"unchanged (skipped): {len(report.unchanged)}",
-        f"deleted: {len(report.deleted)}",
-        *(f"  {key}" for key in report.deleted),
-    ]
-    for title, problems in (
-        ("kept (changed locally)", report.kept_local),
-        ("refused", report.refused),
-        ("failed", report.failed),
-    ):
-        lines.append(f"{title}: {len(problems)}")
-        lines.extend(f"  {problem.key}: {problem.reason}" for problem in problems)
-    if report.error:
-        lines.append(f"error: {report.error}")
-    return "\n".join(lines)
-
-
 __all__ = [
     "ListedObject",
     "SyncReport",
     "UploadReport",
     "describe_s3_error",
     "download_object",
-    "format_sync_report",
     "list_objects",
     "make_s3_client",
-    "run_sync_command",
     "sync_bucket",
     "sync_from_settings",
     "upload_directory",

@@ -12,19 +12,16 @@ because its object left the bucket when the manifest says a sync created it.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from predictions_core.data.files import PART_MARKER, write_bytes_atomically
+
 MANIFEST_NAME = ".sync-manifest.json"
 CACHE_DIR_NAME = ".cache"
 FEEDBACK_DB_PREFIX = "feedback.sqlite"
-# Temp files are named `.{name}.part-{random}` so the loader (which ignores dot files) never
-# reads a half-written download.
-PART_MARKER = ".part-"
 
 
 @dataclass(frozen=True)
@@ -248,16 +245,3 @@ class SyncManifest:
 
 
 _ENTRY_FIELDS = ("bucket", "key", "size", "etag", "path", "mtime_ns")
-
-
-def write_bytes_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to a temp file beside `path`, then `os.replace` it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{PART_MARKER}")
-    try:
-        with os.fdopen(handle, "wb") as temp_file:
-            temp_file.write(data)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise

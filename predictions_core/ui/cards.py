@@ -14,13 +14,13 @@ import streamlit as st
 
 from predictions_core.query.export import passages_from_batch
 from predictions_core.query.filters import SearchPattern
+from predictions_core.query.text_search import search_hits
 from predictions_core.ui.highlight import (
     MARK_CSS,
     SEARCH_CLASS,
     MarkLayer,
     card_html,
     legend_html,
-    search_hits,
     span_ranges,
 )
 
@@ -72,19 +72,17 @@ def render_cards(
     span_columns: Sequence[SpanColumn],
     search: SearchPattern | None,
     first_number: int,
-    footer: Footer | None = None,
     footers: Sequence[tuple[str, Footer]] = (),
 ) -> None:
     """One bordered card per row: metadata, text with spans and search hits, then footers.
 
-    `footer(passage)` gets the row as a LabelledPassage dict (id, text, spans, metadata).
-    `footers` are (span column, footer) pairs, for cards judged per classifier: each gets
-    the passage with the spans of its own column.
+    `footers` are (span column, footer) pairs: each `footer(passage)` gets the row as a
+    LabelledPassage dict (id, text, spans, metadata) whose spans are those of its column,
+    so cards judged per classifier see that classifier's spans.
     """
-    all_footers = [*([("spans", footer)] if footer is not None else []), *footers]
     records = rows.to_pylist()
     hits = search_hits([record["text"] for record in records], search)
-    passages = [_passages_with_spans_of(rows, column) for column, _ in all_footers]
+    passages = [_passages_with_spans_of(rows, column) for column, _ in footers]
     for offset, record in enumerate(records):
         layers = [
             MarkLayer(c.css_class, span_ranges(record.get(c.column)), c.title) for c in span_columns
@@ -93,7 +91,7 @@ def render_cards(
         items = metadata_items(record, first_number + offset)
         with st.container(border=True):
             st.html(card_html(record["text"], layers, items))
-            for (_, draw), column_passages in zip(all_footers, passages, strict=True):
+            for (_, draw), column_passages in zip(footers, passages, strict=True):
                 draw(column_passages[offset])
 
 

@@ -1,4 +1,4 @@
-"""The table of the Concepts page: one row per concept with its classifiers and counts."""
+"""The Concepts page's search box and table: one row per concept with its classifiers and counts."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from predictions_core.data.catalogue import Catalogue, ConceptEntry
+from predictions_core.ui import url_state
 from predictions_core.ui.data import positive_counts
 
 COLUMNS = ["label", "QID", "browse", "description", "classifiers", "gold", "predictions"]
@@ -59,3 +60,34 @@ COLUMN_CONFIG = {
     ),
     "browse": st.column_config.LinkColumn("Open", display_text="Browse ›", width="small"),
 }
+
+
+def concept_search() -> str:
+    """The search box (started from the URL's `search=`, which then follows the box)."""
+    if url_state.url_is_new():
+        st.session_state["concepts_search"] = (
+            url_state.first(url_state.current_params(), "search") or ""
+        )
+    search = st.text_input(
+        "Find a concept",
+        key="concepts_search",
+        placeholder="label, alternative label, QID or description",
+    )
+    url_state.update_url("concepts", {"search": search} if search.strip() else {}, ["search"])
+    return search
+
+
+def concepts_table(frame: pd.DataFrame) -> str | None:
+    """The table of concepts; returns the QID of the row the user clicked (None before)."""
+    event = st.dataframe(
+        frame,
+        key="concepts_table",
+        on_select="rerun",
+        selection_mode="single-row",
+        hide_index=True,
+        column_config=COLUMN_CONFIG,
+        width="stretch",
+    )
+    if not event.selection.rows:
+        return None
+    return str(frame.iloc[event.selection.rows[0]]["QID"])

@@ -7,12 +7,14 @@ its own thread), so drawing the page never serialises a million rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
 import streamlit as st
 
 from predictions_core.data.catalogue import ClassifierEntry, ConceptEntry
 from predictions_core.data.loading import LoadedPredictions
+from predictions_core.query.engine import QueryResult
 from predictions_core.query.export import (
     EXPORT_FORMATS,
     MEDIA_TYPES,
@@ -63,6 +65,26 @@ def download_buttons(
             help=f"Every filtered passage as {fmt.upper()}, the same as the API gives",
             width="stretch",
         )
+
+
+def downloads_and_api_link(
+    concept: ConceptEntry,
+    classifier: ClassifierEntry,
+    loaded: LoadedPredictions,
+    key_prefix: str,
+) -> Callable[[Filters, QueryResult], None]:
+    """A `filtered_cards` toolbar: the downloads of the whole filtered set and its API URL."""
+
+    def toolbar(filters: Filters, result: QueryResult) -> None:
+        with st.expander("⬇ Download this view · API link"):
+            st.caption(
+                f"All {result.filtered_count:,} filtered passages (not just this page), in the "
+                "order shown: the same bytes the API gives for these parameters."
+            )
+            download_buttons(concept, classifier, loaded, filters, key_prefix)
+            api_link(concept.wikibase_id, classifier.id, filters, key_prefix)
+
+    return toolbar
 
 
 def api_link(qid: str, classifier_id: str, filters: Filters, key_prefix: str) -> None:

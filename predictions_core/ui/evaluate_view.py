@@ -5,13 +5,21 @@ Passage text reaches the page only through `highlight.card_html`, which escapes 
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from predictions_core.analysis.evaluation import DIMENSIONS, HOW_TO_ADD_GOLD, evaluate_concept
+from predictions_core.analysis.evaluation import (
+    HOW_TO_ADD_GOLD,
+    SLICE_DIMENSIONS,
+    SliceComparison,
+    evaluate_concept,
+)
+from predictions_core.analysis.metrics import Interval, SpanScores
+from predictions_core.analysis.results import ErrorCard, Evaluation, LabellerAgreement
+from predictions_core.data.catalogue import ConceptEntry
 from predictions_core.data.loading import fingerprint
 from predictions_core.data.store import PredictionStore
 from predictions_core.errors import PredictionsError
@@ -46,7 +54,7 @@ def no_gold_message(qid: str) -> str:
     return f"**{qid} has no gold labels yet.** To evaluate it, " + HOW_TO_ADD_GOLD.format(qid=qid)
 
 
-def format_score(value: float | None, interval: list[float] | None = None) -> str:
+def format_score(value: float | None, interval: Interval | None = None) -> str:
     """`0.912 [0.871–0.950]`, or `—` for an undefined score."""
     if value is None:
         return "—"
@@ -60,33 +68,37 @@ def format_score(value: float | None, interval: list[float] | None = None) -> st
 @st.cache_data(max_entries=32, show_spinner="Scoring classifiers against the gold labels…")
 def _cached_evaluation(
     _store: PredictionStore, data_dir: str, qid: str, source: str, version: tuple
-) -> dict[str, Any]:
+) -> Evaluation:
     # `version` changes whenever a predictions file, the concept or the feedback changes
-    return evaluate_concept(_store, qid, gold_source=source, feedback_store=_feedback())
+    feedback = current_feedback_store()
+    return evaluate_concept(
+        _store, qid, gold_source=source, feedback_passages=lambda: feedback.labelled_passages(qid)
+    )
 
 
-def _feedback():
-    return current_feedback_store()
+def data_version(entry: ConceptEntry, last_judgement_id: int) -> tuple:
+    """What an evaluation of the concept depends on, by content, never by object identity.
 
-
-def data_version(store: PredictionStore, qid: str) -> tuple:
-    """What the evaluation of `qid` depends on: file fingerprints and the last judgement."""
-    entry = store.catalogue().concept(qid)
+    Each classifier's id, name, layout and predictions file fingerprint; a hash of the
+    concept (its labels and gold passages); the concept's last judgement id. A rescanned
+    catalogue of unchanged files gives the same key.
+    """
     files = []
     for classifier in entry.classifiers.values():
         try:
-            files.append((classifier.id, fingerprint(classifier.predictions_path)))
+            version = fingerprint(classifier.predictions_path)
         except OSError:
-            files.append((classifier.id, "missing"))
-    last_judgement = _feedback().last_judgement_id(qid)
-    gold = tuple((p.id, len(p.spans)) for p in entry.gold_passages)
-    return (tuple(files), last_judgement, hash(gold), id(entry))
+            version = "missing"
+        files.append((classifier.id, classifier.classifier.name, classifier.layout, version))
+    concept = hashlib.sha256(entry.concept.model_dump_json().encode()).hexdigest()
+    return (tuple(sorted(files)), concept, last_judgement_id)
 
 
-def evaluation(store: PredictionStore, qid: str, source: str) -> dict[str, Any] | None:
+def evaluation(store: PredictionStore, qid: str, source: str) -> Evaluation | None:
     """The evaluation, or None after showing why it cannot be made."""
     try:
-        version = data_version(store, qid)
+        entry = store.catalogue().concept(qid)
+        version = data_version(entry, current_feedback_store().last_judgement_id(qid))
         return _cached_evaluation(store, str(store.data_dir), qid, source, version)
     except PredictionsError as error:
         st.error(error.message)
@@ -125,7 +137,7 @@ def available_sources(store: PredictionStore, qid: str) -> list[str]:
     """The gold sources that hold something for `qid`: concept, feedback, both."""
     has_concept = bool(store.catalogue().concept(qid).gold_passages)
     try:
-        has_feedback = bool(_feedback().labelled_passages(qid))
+        has_feedback = bool(current_feedback_store().labelled_passages(qid))
     except PredictionsError:
         has_feedback = False
     sources = ["concept"] if has_concept else []
@@ -136,84 +148,84 @@ def available_sources(store: PredictionStore, qid: str) -> list[str]:
 # ---------------------------------------------------------------------- tables
 
 
-def summary_frame(result: dict[str, Any]) -> pd.DataFrame:
+def summary_frame(result: Evaluation) -> pd.DataFrame:
     """One row per classifier: passage P/R/F1 with intervals, counts, span scores, exclusions."""
     rows = []
-    for classifier in result["classifiers"]:
-        passage, ci = classifier["passage"], classifier["passage"]["ci"]
-        exact, overlap = classifier["span"]["exact"], classifier["span"]["overlap"]
+    for classifier in result.classifiers:
+        passage, ci, span = classifier.passage, classifier.ci, classifier.span
         rows.append(
             {
-                "classifier": classifier["name"],
-                "id": classifier["id"],
-                "precision": format_score(passage["precision"], ci["precision"]),
-                "recall": format_score(passage["recall"], ci["recall"]),
-                "F1": format_score(passage["f1"], ci["f1"]),
-                "TP": passage["tp"],
-                "FP": passage["fp"],
-                "FN": passage["fn"],
-                "span exact P/R/F1": _three(exact),
-                "span overlap P/R/F1": _three(overlap),
-                "scored": classifier["n_scored"],
-                "excluded": classifier["n_excluded"],
-                "assumed negative": classifier["assumed_negative"],
-                "skipped lines": classifier["n_issues"],
+                "classifier": classifier.name,
+                "id": classifier.id,
+                "precision": format_score(passage.precision, ci.precision),
+                "recall": format_score(passage.recall, ci.recall),
+                "F1": format_score(passage.f1, ci.f1),
+                "TP": passage.tp,
+                "FP": passage.fp,
+                "FN": passage.fn,
+                "span exact P/R/F1": _three(span.exact),
+                "span overlap P/R/F1": _three(span.overlap),
+                "scored": classifier.n_scored,
+                "excluded": classifier.n_excluded,
+                "assumed negative": classifier.assumed_negative,
+                "skipped lines": classifier.n_issues,
             }
         )
     return pd.DataFrame(rows)
 
 
-def _three(scores: dict[str, Any]) -> str:
-    return " / ".join(format_score(scores[k]) for k in ("precision", "recall", "f1"))
+def _three(scores: SpanScores) -> str:
+    return " / ".join(format_score(value) for value in (scores.precision, scores.recall, scores.f1))
 
 
-def agreement_frame(agreement: dict[str, Any]) -> pd.DataFrame:
+def agreement_frame(agreement: LabellerAgreement) -> pd.DataFrame:
     """One row per pair of labellers: kappa, passage F1 and span scores of one against the other."""
     rows = []
-    for pair in agreement["pairs"]:
-        passage = pair["passage"]
+    for pair in agreement.pairs:
+        passage = pair.passage
         rows.append(
             {
-                "labellers": " vs ".join(pair["labellers"]),
-                "Cohen's kappa": format_score(passage["kappa"]),
-                "passage F1": format_score(passage["f1"]),
-                "both positive": passage["tp"],
-                "only second": passage["fp"],
-                "only first": passage["fn"],
-                "both negative": passage["tn"],
-                "span exact F1": format_score(pair["span"]["exact"]["f1"]),
-                "span overlap F1": format_score(pair["span"]["overlap"]["f1"]),
+                "labellers": " vs ".join(pair.labellers),
+                "Cohen's kappa": format_score(pair.kappa),
+                "passage F1": format_score(passage.f1),
+                "both positive": passage.tp,
+                "only second": passage.fp,
+                "only first": passage.fn,
+                "both negative": passage.tn,
+                "span exact F1": format_score(pair.span.exact.f1),
+                "span overlap F1": format_score(pair.span.overlap.f1),
             }
         )
     return pd.DataFrame(rows)
 
 
-def breakdown_frame(result: dict[str, Any], dimension: str) -> pd.DataFrame:
+def breakdown_frame(result: Evaluation, dimension: str) -> pd.DataFrame:
     """Slices of one dimension (rows) × classifiers (columns: "F1 (tp/fp/fn)"), n, small flag."""
-    slices: dict[str, dict[str, Any]] = {}
-    for classifier in result["classifiers"]:
-        for row in classifier["breakdown"][dimension]:
-            entry = slices.setdefault(row["value"], {dimension: row["value"], "n": row["n"]})
-            entry["n"] = max(entry["n"], row["n"])
-            counts = f"{row['tp']}/{row['fp']}/{row['fn']}"
-            entry[classifier["name"]] = f"{format_score(row['f1'])} ({counts})"
+    slices: dict[str, dict[str, object]] = {}
+    for classifier in result.classifiers:
+        for row in classifier.breakdown[dimension]:
+            entry = slices.setdefault(row.value, {dimension: row.value, "n": row.n})
+            entry["n"] = max(entry["n"], row.n)
+            scores = row.scores
+            counts = f"{scores.tp}/{scores.fp}/{scores.fn}"
+            entry[classifier.name] = f"{format_score(scores.f1)} ({counts})"
     frame = pd.DataFrame(list(slices.values()))
     if not frame.empty:
-        frame["small"] = frame["n"].map(lambda n: "⚠ small" if n < result["small_slice"] else "")
+        frame["small"] = frame["n"].map(lambda n: "⚠ small" if n < result.small_slice else "")
     return frame
 
 
-def comparison_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def comparison_frame(rows: list[SliceComparison]) -> pd.DataFrame:
     """`compare_slices` rows as a table: slice, n, both F1s and the difference."""
     return pd.DataFrame(
         [
             {
-                "slice": f"{row['dimension']}: {row['value']}",
-                "n": max(row["n_first"], row["n_second"]),
-                "F1 A": row["f1_first"],
-                "F1 B": row["f1_second"],
-                "ΔF1 (A − B)": row["delta_f1"],
-                "small": "⚠ small" if row["small"] else "",
+                "slice": f"{row.dimension}: {row.value}",
+                "n": max(row.n_first, row.n_second),
+                "F1 A": row.f1_first,
+                "F1 B": row.f1_second,
+                "ΔF1 (A − B)": row.delta_f1,
+                "small": "⚠ small" if row.small else "",
             }
             for row in rows
         ],
@@ -254,21 +266,20 @@ def comparison_chart(frame: pd.DataFrame) -> alt.Chart:
 # ---------------------------------------------------------------------- cards
 
 
-def error_card_html(card: dict[str, Any]) -> str:
+def error_card_html(card: ErrorCard) -> str:
     """A false positive or negative: escaped text, gold spans underlined, predicted filled."""
     layers = [
-        MarkLayer(GOLD_LAYER.css_class, [tuple(s) for s in card["gold_spans"]], "gold span"),
-        MarkLayer(
-            PREDICTED_LAYER.css_class, [tuple(s) for s in card["predicted_spans"]], "predicted"
-        ),
+        MarkLayer(GOLD_LAYER.css_class, card.gold_spans, "gold span"),
+        MarkLayer(PREDICTED_LAYER.css_class, card.predicted_spans, "predicted"),
     ]
-    metadata = [("id", card["id"])] + [(dimension, card[dimension]) for dimension in DIMENSIONS]
-    return card_html(card["text"], layers, metadata)
+    metadata = [("id", card.id)] + [
+        (dimension, card.slices[dimension]) for dimension in SLICE_DIMENSIONS
+    ]
+    return card_html(card.text, layers, metadata)
 
 
-def render_error_cards(classifier: dict[str, Any], kind: str, key_prefix: str) -> None:
+def render_error_cards(cards: list[ErrorCard], key_prefix: str) -> None:
     """One page of a classifier's false positives or negatives, as cards."""
-    cards = classifier[kind]
     if not cards:
         st.caption("None.")
         return
@@ -276,7 +287,7 @@ def render_error_cards(classifier: dict[str, Any], kind: str, key_prefix: str) -
     pages = max(1, -(-len(cards) // CARDS_PER_PAGE))
     page = 1
     if pages > 1:
-        page = st.number_input("Page", 1, pages, 1, key=f"{key_prefix}_{kind}_page")
+        page = st.number_input("Page", 1, pages, 1, key=f"{key_prefix}_page")
     start = (page - 1) * CARDS_PER_PAGE
     st.caption(f"{start + 1}–{min(start + CARDS_PER_PAGE, len(cards))} of {len(cards)}")
     for card in cards[start : start + CARDS_PER_PAGE]:

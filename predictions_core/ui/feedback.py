@@ -1,7 +1,9 @@
 """Reviewer feedback controls under a passage card, and the feedback export button.
 
-`render_feedback_controls` shows ✓ correct / ✗ incorrect / ? unsure and a note; a change is
-saved at once (a widget callback) to the feedback database and confirmed with a toast.
+`feedback_controls()` gives a page the function that draws ✓ correct / ✗ incorrect / ? unsure
+and a note under each card; a change is saved at once (a widget callback) to the feedback
+database and confirmed with a toast. It reads the judgements of each classifier once per run
+(one query), not once per card: a page of 50–100 cards opens one database connection.
 The reviewer's name (optional) is `st.session_state["feedback_reviewer"]`, set by
 `render_reviewer_input` (for the sidebar); without one, judgements are anonymous.
 """
@@ -9,6 +11,7 @@ The reviewer's name (optional) is `st.session_state["feedback_reviewer"]`, set b
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -57,20 +60,46 @@ def _copy_reviewer() -> None:
     st.session_state[REVIEWER_KEY] = st.session_state[_REVIEWER_WIDGET_KEY].strip()
 
 
-def render_feedback_controls(
-    qid: str, classifier_id: str, passage: dict[str, Any], key_prefix: str
+ControlsRenderer = Callable[[str, str, dict[str, Any], str], None]
+
+
+def feedback_controls() -> ControlsRenderer:
+    """The function drawing feedback controls under this run's cards (call once per run).
+
+    It is called as `render(qid, classifier_id, passage, key_prefix)`, `passage` being a
+    LabelledPassage dict. The judgements of each (concept, classifier) are read on first use
+    and kept for this run only, so the next run sees every judgement saved meanwhile.
+    """
+    judgements: dict[tuple[str, str], dict[str, list[dict[str, Any]]] | PredictionsError] = {}
+
+    def render(qid: str, classifier_id: str, passage: dict[str, Any], key_prefix: str) -> None:
+        if (qid, classifier_id) not in judgements:
+            try:
+                store = current_feedback_store()
+                judgements[qid, classifier_id] = store.judgements_by_passage(qid, classifier_id)
+            except PredictionsError as error:
+                judgements[qid, classifier_id] = error
+        by_passage = judgements[qid, classifier_id]
+        if isinstance(by_passage, PredictionsError):
+            st.caption(f"Feedback unavailable: {by_passage.message}")
+            return
+        passage_judgements = by_passage.get(str(passage.get("id", "")), [])
+        _render_controls(qid, classifier_id, passage, key_prefix, passage_judgements)
+
+    return render
+
+
+def _render_controls(
+    qid: str,
+    classifier_id: str,
+    passage: dict[str, Any],
+    key_prefix: str,
+    judgements: list[dict[str, Any]],
 ) -> None:
-    """✓/✗/? and a note for one predicted passage (a LabelledPassage dict), saved on change."""
+    """✓/✗/? and a note for one passage, given its reviewers' effective judgements."""
     key = feedback_key(key_prefix, classifier_id, str(passage.get("id", "")))
     verdict_key, note_key = f"{key}_verdict", f"{key}_note"
     reviewer = current_reviewer()
-    try:
-        judgements = current_feedback_store().passage_judgements(
-            qid, classifier_id, str(passage.get("id", ""))
-        )
-    except PredictionsError as error:
-        st.caption(f"Feedback unavailable: {error.message}")
-        return
     mine = next((j for j in reversed(judgements) if (j["reviewer"] or "") == reviewer), None)
     if verdict_key not in st.session_state:
         st.session_state[verdict_key] = mine["verdict"] if mine else None

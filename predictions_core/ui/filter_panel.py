@@ -1,8 +1,9 @@
 """Filter, sort and paging widgets shared by Browse and the disagreement browser on Compare.
 
-Every widget key starts with the page's prefix (`browse_search`, `compare_region`, ...), and
-every widget maps to one URL parameter of CONTRACT §5. `filter_widgets` returns the raw
-parameters (what the URL should say) and the `Filters` parsed from them (what is applied).
+Each field of `Filters` (a URL parameter of CONTRACT §5) has one widget, keyed by the page's
+prefix and the field's name (`browse_search`, `compare_region`, ...). `widget_params` gives
+what the URL should say (raw: what the user typed); `filter_widgets` gives the `Filters`
+parsed from it (what is applied).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import streamlit as st
 
 from predictions_core.errors import InvalidParameterError
 from predictions_core.query.engine import Facets, QueryResult
-from predictions_core.query.filters import DEFAULT_PAGE_SIZE, SORT_LABELS, Filters
+from predictions_core.query.filters import FILTER_PARAMS, SORT_LABELS, Filters
 from predictions_core.ui import url_state
 
 PAGE_SIZES = [10, 25, 50, 100, 200]
@@ -28,19 +29,10 @@ SEARCH_HELP = (
 
 def seed_filter_widgets(prefix: str, filters: Filters, raw_search: str | None) -> None:
     """Set the widgets' state from URL filters (before the widgets are drawn)."""
-    state = st.session_state
-    state[f"{prefix}_search"] = raw_search or ""
-    state[f"{prefix}_region"] = list(filters.region)
-    state[f"{prefix}_corpus"] = list(filters.corpus)
-    state[f"{prefix}_translated"] = _tri_word(filters.translated)
-    state[f"{prefix}_has_spans"] = _tri_word(filters.has_spans)
-    state[f"{prefix}_year_min"] = filters.year_min
-    state[f"{prefix}_year_max"] = filters.year_max
-    state[f"{prefix}_document_id"] = filters.document_id or ""
-    state[f"{prefix}_sort"] = filters.sort
-    state[f"{prefix}_seed"] = filters.seed
-    state[f"{prefix}_page"] = filters.page
-    state[f"{prefix}_page_size"] = filters.page_size
+    for name in FILTER_PARAMS:
+        st.session_state[f"{prefix}_{name}"] = _to_widget(name, getattr(filters, name))
+    # what the URL says, even a regex that does not compile (the box shows what was typed)
+    st.session_state[f"{prefix}_search"] = raw_search or ""
 
 
 def seed_from_url_if_new(prefix: str) -> list[InvalidParameterError]:
@@ -53,13 +45,10 @@ def seed_from_url_if_new(prefix: str) -> list[InvalidParameterError]:
     return problems
 
 
-def filter_widgets(
-    prefix: str, facets: Facets
-) -> tuple[dict[str, str | list[str]], Filters, list[InvalidParameterError]]:
+def filter_widgets(prefix: str, facets: Facets) -> tuple[Filters, list[InvalidParameterError]]:
     """Draw the filter and sort widgets.
 
-    Returns the URL parameters (raw: what the user typed), the `Filters` applied (without
-    any parameter that is wrong) and what was wrong.
+    Returns the `Filters` applied (without any parameter that is wrong) and what was wrong.
     """
     st.text_input(
         "Search passage text",
@@ -94,9 +83,7 @@ def filter_widgets(
     )
     with columns[3]:
         _sort_widgets(prefix)
-    params = widget_params(prefix)
-    filters, problems = url_state.parse_filters(params)
-    return params, filters, problems
+    return url_state.parse_filters(widget_params(prefix))
 
 
 def _facet_multiselect(prefix: str, name: str, label: str, counts: dict[str, int]) -> None:
@@ -141,34 +128,51 @@ def _new_seed() -> int:
 
 def widget_params(prefix: str) -> dict[str, str | list[str]]:
     """The non-default widget values as URL parameters (raw: an invalid regex is kept)."""
-    state = st.session_state
-
-    def value(name: str):
-        return state.get(f"{prefix}_{name}")
-
-    def text(name: str) -> str | None:
-        return value(name) if value(name) and value(name).strip() else None
-
-    def whole(name: str) -> int | None:
-        return None if value(name) is None else int(value(name))
-
-    sort = value("sort") or "default"
+    values = {}
+    for name, field in Filters.model_fields.items():
+        value = _from_widget(name, st.session_state.get(f"{prefix}_{name}"))
+        values[name] = field.get_default(call_default_factory=True) if value is None else value
+    if values["sort"] != "random":  # a seed only means something to a shuffle
+        values["seed"] = None
     # unvalidated on purpose: the URL keeps what the user typed, `parse_filters` judges it
-    view = Filters.model_construct(
-        search=text("search"),
-        document_id=text("document_id"),
-        region=list(value("region") or []),
-        corpus=list(value("corpus") or []),
-        translated=TRI_STATE.get(value("translated") or "any"),
-        has_spans=TRI_STATE.get(value("has_spans") or "any"),
-        year_min=whole("year_min"),
-        year_max=whole("year_max"),
-        sort=sort,
-        seed=whole("seed") if sort == "random" else None,
-        page=whole("page") or 1,
-        page_size=whole("page_size") or DEFAULT_PAGE_SIZE,
-    )
-    return view.to_query_params()
+    return Filters.model_construct(**values).to_query_params()
+
+
+def _widget_kind(name: str) -> str:
+    """How the widget of a `Filters` field holds its value (the field's type says)."""
+    annotation = Filters.model_fields[name].annotation
+    if annotation == bool | None:
+        return "tri_state"  # a radio of any / yes / no
+    if annotation == list[str]:
+        return "list"  # a multiselect
+    if annotation == str | None:
+        return "text"  # a text box, "" when empty
+    return "as_is"  # numbers and the sort order
+
+
+def _to_widget(name: str, value: object) -> object:
+    kind = _widget_kind(name)
+    if kind == "tri_state":
+        return _tri_word(value)
+    if kind == "list":
+        return list(value)
+    if kind == "text":
+        return value or ""
+    return value
+
+
+def _from_widget(name: str, value: object) -> object:
+    """The field's value from its widget's (None: the widget is empty)."""
+    kind = _widget_kind(name)
+    if kind == "tri_state":
+        return TRI_STATE.get(value or "any")
+    if kind == "list":
+        return list(value or [])
+    if kind == "text":
+        return value if value and value.strip() else None
+    if isinstance(value, int | float):  # number inputs: years, seed, page, page size
+        return int(value)
+    return value or None  # the sort order
 
 
 def reset_page_when_view_changes(prefix: str, filters: Filters) -> Filters:

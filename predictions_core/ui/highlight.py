@@ -1,5 +1,8 @@
 """Passage text as HTML with spans and search hits marked — every text segment escaped.
 
+Where the search hits are is search logic (`query.text_search.search_hits`); this module only
+marks the ranges it is given.
+
 Pure functions (no Streamlit). The dashboard passes `passage_html` output, and only that,
 to `st.html`: whatever a passage contains (`<script>`, `<img onerror=…>`, `&`, quotes) is
 escaped here, so it shows as text and runs nothing.
@@ -12,15 +15,11 @@ boundary and each piece gets one `<mark>` whose classes say which layers cover i
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import duckdb
+from predictions_core.query.text_search import Range
 
-from predictions_core.query.filters import SearchPattern
-
-Range = tuple[int, int]
 SEARCH_CLASS = "pc-search"
 SPAN_CLASS = "pc-span"
 
@@ -53,65 +52,6 @@ def merge_ranges(ranges: Iterable[Range], text_length: int) -> list[Range]:
 def span_ranges(spans: Iterable[dict] | None) -> list[Range]:
     """`(start_index, end_index)` of span dicts as the loaded table holds them."""
     return [(int(s["start_index"]), int(s["end_index"])) for s in spans or []]
-
-
-def substring_hits(text: str, needle: str) -> list[Range]:
-    """Case-insensitive occurrences of `needle` in `text` (non-overlapping, left to right)."""
-    if not needle:
-        return []
-    # re on the escaped literal gives offsets in the original text, which text.lower() does
-    # not when lowering changes a character's length (e.g. "İ")
-    return [m.span() for m in re.finditer(re.escape(needle), text, re.IGNORECASE)]
-
-
-def regex_hits(texts: Sequence[str], pattern: str, case_insensitive: bool) -> list[list[Range]]:
-    """Matches of an RE2 pattern in each text, as the filter (DuckDB) finds them.
-
-    RE2 runs in linear time whatever the pattern, so a hostile `search` in a URL cannot stall
-    the server as Python's backtracking `re` could. Positions come from interleaving
-    `regexp_split_to_array` (the text between matches) with `regexp_extract_all` (the
-    matches); a text where the two do not add up (patterns that match the empty string) gets
-    no marks rather than wrong ones. A pattern RE2 rejects gives no marks at all.
-    """
-    if not texts:
-        return []
-    options = "i" if case_insensitive else "c"
-    try:
-        rows = duckdb.sql(
-            "SELECT regexp_split_to_array(t, $p, $o), regexp_extract_all(t, $p, 0, $o) "
-            "FROM unnest($texts) WITH ORDINALITY AS u(t, n) ORDER BY n",
-            params={"p": pattern, "o": options, "texts": list(texts)},
-        ).fetchall()
-    except duckdb.Error:
-        return [[] for _ in texts]
-    return [
-        _positions(text, pieces, matches)
-        for text, (pieces, matches) in zip(texts, rows, strict=True)
-    ]
-
-
-def _positions(text: str, pieces: list[str], matches: list[str]) -> list[Range]:
-    matches = [m for m in matches if m]
-    if len(pieces) != len(matches) + 1:
-        return []
-    hits: list[Range] = []
-    position = 0
-    for piece, match in zip(pieces[:-1], matches, strict=True):
-        position += len(piece)
-        hits.append((position, position + len(match)))
-        position += len(match)
-    if position + len(pieces[-1]) != len(text):
-        return []
-    return hits
-
-
-def search_hits(texts: Sequence[str], pattern: SearchPattern | None) -> list[list[Range]]:
-    """Where `pattern` (a parsed `search` value) matches in each text."""
-    if pattern is None:
-        return [[] for _ in texts]
-    if pattern.is_regex:
-        return regex_hits(texts, pattern.pattern, pattern.case_insensitive)
-    return [substring_hits(text, pattern.pattern) for text in texts]
 
 
 def passage_html(text: str, layers: Sequence[MarkLayer]) -> str:

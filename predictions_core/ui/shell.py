@@ -9,16 +9,17 @@ run of a process (and AppTest for every run), which runs `pages/browse.py` on it
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
 
 from predictions_core.data.catalogue import ConceptEntry
 from predictions_core.errors import PredictionsError
+from predictions_core.sync.background import get_background_sync
 from predictions_core.ui import url_state
 from predictions_core.ui.data import current_catalogue, current_settings
-from predictions_core.ui.sidebar import background_sync, render_sidebar
+from predictions_core.ui.sidebar import render_sidebar
 from predictions_core.ui.views import markdown_text, no_data_message
 
 SHARED_DEFAULTS = {"concept": None, "classifier": None, "classifiers": []}
@@ -49,9 +50,7 @@ def draw_shell(page_key: str) -> None:
             icon="⚠️",
         )
         st.stop()
-    sync = background_sync()
-    if sync is not None:
-        sync.start(current_settings())  # no-op when sync is off or already running
+    get_background_sync().start(current_settings())  # no-op when sync is off or already running
     url_state.begin_run(page_key)
     render_sidebar(page_key, current_catalogue())
 
@@ -83,12 +82,3 @@ def start_concept_page(page_key: str, title: str) -> ConceptEntry:
         no_data_message()
         st.stop()
     return catalogue.concepts[st.session_state["concept"]]
-
-
-def feedback_controls() -> Callable[..., None] | None:
-    """`render_feedback_controls` (reviewer ✓/✗/? under a card), if its module is there."""
-    try:
-        from predictions_core.ui.feedback import render_feedback_controls
-    except ImportError:
-        return None
-    return render_feedback_controls

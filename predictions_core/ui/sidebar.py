@@ -8,13 +8,13 @@ names the parameter, and the page falls back to a concept or classifier that exi
 
 from __future__ import annotations
 
-import importlib.util
-from typing import Any
-
 import streamlit as st
 
 from predictions_core.data.catalogue import Catalogue, ConceptEntry
 from predictions_core.errors import PredictionsError
+from predictions_core.query.filters import FILTER_PARAMS
+from predictions_core.settings import Settings
+from predictions_core.sync.background import get_background_sync
 from predictions_core.ui import url_state
 from predictions_core.ui.data import (
     current_settings,
@@ -29,8 +29,8 @@ MAX_COMPARED_BY_DEFAULT = 4
 # the URL parameters each of these pages uses; others (left by a page switch) are dropped
 _PAGE_PARAMS = {
     "concepts": {"concept", "search"},
-    "browse": {"concept", "classifier", *url_state.FILTER_PARAMS},
-    "compare": {"concept", "classifier", "a", "b", "show", *url_state.FILTER_PARAMS},
+    "browse": {"concept", "classifier", *FILTER_PARAMS},
+    "compare": {"concept", "classifier", "a", "b", "show", *FILTER_PARAMS},
 }
 
 
@@ -159,17 +159,6 @@ def _reason(error: PredictionsError) -> str:
     return markdown_text(message)  # it quotes the URL's value, which must not become markup
 
 
-def background_sync() -> Any:
-    """The process's background S3 sync, or None while that module does not exist."""
-    for module_name in ("predictions_core.sync.background", "predictions_core.sync.state"):
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        getter = getattr(importlib.import_module(module_name), "get_background_sync", None)
-        if getter is not None:
-            return getter()
-    return None
-
-
 def data_status_box(catalogue: Catalogue) -> None:
     """Where the data comes from, when it was synced or read, what was skipped; Refresh."""
     settings = current_settings()
@@ -197,30 +186,28 @@ def data_status_box(catalogue: Catalogue) -> None:
             _refresh(settings)
 
 
-def _sync_line(settings) -> str:
-    sync = background_sync()
-    if sync is None or not settings.s3_bucket:
+def _sync_line(settings: Settings) -> str:
+    if not settings.s3_bucket:
         return "No bucket configured: local files only."
-    if getattr(sync, "is_running", False):
+    sync = get_background_sync()
+    if sync.is_running:
         return "Sync in progress…"
-    last = getattr(sync, "last_sync", None)
-    error = getattr(sync, "last_error", None)
+    last, error = sync.last_sync, sync.last_error
     text = f"Last synced {last:%Y-%m-%d %H:%M:%S} UTC." if last else "Not synced yet."
     return text + (f" Last sync failed: {error}." if error else "")
 
 
-def _refresh_help(settings) -> str:
+def _refresh_help(settings: Settings) -> str:
     if settings.sync_enabled:
         return "Sync the bucket now, then re-read every file"
     return "Re-read every file from the data dir"
 
 
-def _refresh(settings) -> None:
-    sync = background_sync()
-    if settings.sync_enabled and sync is not None:
+def _refresh(settings: Settings) -> None:
+    if settings.sync_enabled:
         with st.spinner(f"Syncing s3://{settings.s3_bucket}/{settings.s3_prefix}…"):
-            report = sync.sync_now(settings)
-        if getattr(report, "ok", True):
+            report = get_background_sync().sync_now(settings)
+        if report.ok:
             st.toast(f"Synced: {len(report.downloaded)} files downloaded", icon="✅")
         else:
             st.toast(f"Sync failed: {report.error or 'see the data box'}", icon="⚠️")

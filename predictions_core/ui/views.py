@@ -1,5 +1,5 @@
-"""Building blocks the pages are made of: the concept header, a filtered and paged list of
-passage cards, and what to show when there is no data."""
+"""Building blocks the pages are made of: the concept and classifier headers, a filtered and
+paged list of passage cards, and what to show when there is no data."""
 
 from __future__ import annotations
 
@@ -9,13 +9,19 @@ from urllib.parse import quote
 import pyarrow as pa
 import streamlit as st
 
-from predictions_core.data.catalogue import ConceptEntry
+from predictions_core.data.catalogue import ClassifierEntry, ConceptEntry
 from predictions_core.errors import InvalidParameterError
 from predictions_core.query.engine import QueryResult
-from predictions_core.query.filters import Filters
+from predictions_core.query.filters import FILTER_PARAMS, Filters
 from predictions_core.ui import filter_panel, url_state
 from predictions_core.ui.cards import Footer, SpanColumn, legend, render_cards
-from predictions_core.ui.data import current_settings, facets_of, query_page
+from predictions_core.ui.data import (
+    current_settings,
+    facets_of,
+    load_classifier,
+    positive_counts,
+    query_page,
+)
 
 MAX_ALTERNATIVE_LABELS_SHOWN = 8
 URL_SAFE = ":/?#[]@!$&'*+,;=%~"
@@ -61,6 +67,23 @@ def concept_header(entry: ConceptEntry) -> None:
             st.markdown(", ".join(markdown_text(label) for label in alternatives))
 
 
+def classifier_header(concept: ConceptEntry, classifier: ClassifierEntry) -> None:
+    """Name, id and date of the classifier, its counts, and whether lines were skipped."""
+    n_positives, n_passages = positive_counts(concept, classifier)
+    date = classifier.classifier.date_text
+    st.caption(
+        f"Classifier **{markdown_text(classifier.classifier.name)}** (`{classifier.id}`"
+        + (f", {date}" if date else "")
+        + f") · {n_positives:,} positive of {n_passages:,} passages in its file"
+    )
+    issues = load_classifier(concept, classifier).issues
+    if issues:
+        st.warning(
+            f"{len(issues)} lines of this file were skipped (see the sidebar's data box).",
+            icon="⚠️",
+        )
+
+
 def markdown_text(text: str) -> str:
     """Data text (labels, names) shown through Markdown without being read as Markdown."""
     special = "\\`*_{}[]()#+-.!|<>~$"
@@ -86,7 +109,7 @@ def filtered_cards(
     version, table = source
     url_problems = filter_panel.seed_from_url_if_new(prefix)
     with st.container(border=True):
-        _, filters, problems = filter_panel.filter_widgets(prefix, facets_of(version, table))
+        filters, problems = filter_panel.filter_widgets(prefix, facets_of(version, table))
     _report_problems(url_problems, problems)
     filters = filter_panel.reset_page_when_view_changes(prefix, filters)
     result = query_page(version, table, filters)
@@ -94,7 +117,7 @@ def filtered_cards(
     if clamped is not None:
         filters, result = clamped, query_page(version, table, clamped)
     params = {**filter_panel.widget_params(prefix), **(extra_params or {})}
-    url_state.update_url(page_key, params, [*url_state.FILTER_PARAMS, *owned_extra])
+    url_state.update_url(page_key, params, [*FILTER_PARAMS, *owned_extra])
     # the description quotes the user's search, which must not become Markdown
     st.markdown(f"**{filter_panel.showing_line(result)}** · {markdown_text(filters.describe())}")
     if toolbar is not None:

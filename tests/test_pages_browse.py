@@ -1,0 +1,203 @@
+"""The Browse page under AppTest: filters, marks, paging, downloads and bad URLs.
+
+Each test opens the page the way a browser opening a URL does and checks what a user sees
+against `query_predictions` (the API's answer). The data is a copy of the bundled demo data;
+tests marked "real" run the same checks on the real fixtures too, where they are present.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from predictions_core.query.engine import facet_values, query_predictions
+from predictions_core.query.filters import Filters
+from tests.page_support import (
+    cards,
+    expected_counts,
+    first_classifier,
+    messages,
+    open_page,
+    shown_counts,
+    shown_range,
+    table_of,
+)
+
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
+BROWSE = "pages/browse.py"
+
+
+@pytest.fixture(params=["demo", "real"])
+def q218(request: pytest.FixtureRequest, use_data) -> tuple[Path, dict[str, str]]:
+    """(data dir, URL parameters of Q218 and its first classifier) in demo or real data."""
+    fixture = "demo_copy" if request.param == "demo" else "both_layouts"
+    data = use_data(request.getfixturevalue(fixture))
+    return data, {"concept": "Q218", "classifier": first_classifier(data, "Q218")}
+
+
+@pytest.fixture
+def demo_q218(use_data, demo_copy: Path) -> tuple[Path, dict[str, str]]:
+    """(data dir, URL parameters of Q218 and its first classifier) in the demo data."""
+    data = use_data(demo_copy)
+    return data, {"concept": "Q218", "classifier": first_classifier(data, "Q218")}
+
+
+def test_browse_filters_change_counts_and_url_round_trips(q218):
+    data, base = q218
+    qid, classifier_id = base["concept"], base["classifier"]
+    at = open_page(BROWSE, base)
+    assert at.query_params["classifier"] == classifier_id
+    assert shown_counts(at) == expected_counts(data, qid, classifier_id, {})
+    steps = [
+        ("text_input", "browse_search", "emissions", {"search": "emissions"}),
+        ("text_input", "browse_search", "/GHG|greenhouse/i", {"search": "/GHG|greenhouse/i"}),
+        ("radio", "browse_has_spans", "yes", {"has_spans": "true"}),
+        ("text_input", "browse_document_id", "cclw", {"document_id": "cclw"}),
+        ("radio", "browse_translated", "no", {"translated": "false"}),
+    ]
+    params = dict(base)
+    for kind, key, value, added in steps:
+        getattr(at, kind)(key=key).set_value(value).run()
+        assert not at.exception
+        params.update(added)
+        assert {k: at.query_params[k] for k in added} == added
+        assert shown_counts(at) == expected_counts(data, qid, classifier_id, params)
+    assert 0 < shown_counts(at)[0] < shown_counts(at)[1]
+    # a fresh browser opening the copied URL sees the same view
+    reopened = open_page(BROWSE, dict(at.query_params))
+    assert shown_counts(reopened) == shown_counts(at)
+    assert cards(reopened) == cards(at)
+    assert reopened.text_input(key="browse_search").value == "/GHG|greenhouse/i"
+
+
+def test_browse_marks_spans_and_search_hits(q218):
+    data, base = q218
+    at = open_page(BROWSE, {**base, "search": "greenhouse", "has_spans": "true"})
+    page_cards = cards(at)
+    assert page_cards and all("pc-search" in card for card in page_cards)
+    assert all('class="pc-span' in card for card in page_cards)
+    table = table_of(data, base["concept"], base["classifier"])
+    first = query_predictions(table, Filters(search="greenhouse", has_spans=True)).rows.to_pylist()[
+        0
+    ]
+    ordered = sorted(first["spans"], key=lambda span: span["start_index"])
+    spans = [first["text"][s["start_index"] : s["end_index"]] for s in ordered]
+    assert spans
+    marked = re.findall(r'<mark class="[^"]*pc-span[^"]*"[^>]*>(.*?)</mark>', page_cards[0])
+    # pieces of one span may be split where a search hit starts or ends; joined, they match
+    assert "".join(marked).replace("&amp;", "&") == "".join(spans)
+
+
+def test_browse_paging_sorting_and_shuffle_seed(demo_q218):
+    _, base = demo_q218
+    at = open_page(BROWSE, {**base, "page_size": "10"})
+    assert shown_range(at) == (1, 10)
+    at.button(key="browse_next_top").click().run()
+    assert shown_range(at) == (11, 20) and at.query_params["page"] == "2"
+    at.selectbox(key="browse_sort").set_value("length_desc").run()
+    assert shown_range(at) == (1, 10)  # a new order starts on page 1
+    lengths = [len(re.sub(r"<[^>]+>", "", card.split('pc-text">', 1)[1])) for card in cards(at)]
+    assert lengths == sorted(lengths, reverse=True) and lengths[0] > lengths[-1]
+    at.selectbox(key="browse_sort").set_value("random").run()
+    seed = at.query_params["seed"]
+    assert at.query_params["sort"] == "random" and int(seed) > 0
+    reopened = open_page(BROWSE, dict(at.query_params))
+    assert cards(reopened) == cards(at)  # same seed, same order
+
+
+@pytest.fixture(params=["demo", "real"])
+def older_layout_only(request: pytest.FixtureRequest, use_data, tmp_path: Path) -> Path:
+    """A data dir holding only the older layout (`predictions/`, `classifiers/`, `concepts/`)."""
+    if request.param == "demo":
+        source = request.getfixturevalue("demo_copy")
+    else:
+        source = request.getfixturevalue("real_fixtures") / "seed_layout"
+    data = use_data(tmp_path / "older")
+    for folder in ("predictions", "classifiers", "concepts"):
+        shutil.copytree(source / folder, data / folder)
+    return data
+
+
+def test_browse_on_the_older_layout_alone(older_layout_only: Path):
+    data = older_layout_only
+    classifier_id = first_classifier(data, "Q223")
+    file = data / "predictions" / "Q223" / f"{classifier_id}.jsonl"
+    n_lines = len(file.read_text(encoding="utf-8").splitlines())
+    at = open_page(BROWSE, {"concept": "Q223"})
+    assert at.query_params["classifier"] == classifier_id
+    # the older layout lists positives only: every line is shown, none is filtered out
+    assert shown_counts(at) == expected_counts(data, "Q223", classifier_id, {}) == (n_lines,) * 2
+
+
+def test_browse_downloads_and_api_link(demo_q218):
+    data, base = demo_q218
+    qid, classifier_id = base["concept"], base["classifier"]
+    at = open_page(BROWSE, {**base, "search": "GHG", "region": "x y"})
+    labels = sorted(button.label for button in at.download_button)
+    assert labels == ["⬇ CSV", "⬇ JSON", "⬇ JSONL"]
+    query = urlencode({"search": "GHG", "region": "x y"})
+    route = f"/api/predictions/{qid}/{classifier_id}"
+    assert any(code.value.endswith(f"{route}?{query}") for code in at.code)
+    at.radio(key="browse_api_format").set_value("csv").run()
+    assert any(code.value.endswith(f"{route}?{query}&format=csv") for code in at.code)
+    # a region absent from the data stays selected (and matches nothing), as the API does
+    assert at.multiselect(key="browse_region").value == ["x y"]
+    assert shown_counts(at) == (0, table_of(data, qid, classifier_id).num_rows)
+
+
+def test_browse_region_and_year_filters_on_rich_metadata(use_data, demo_copy: Path):
+    use_data(demo_copy)
+    at = open_page(BROWSE, {"concept": "Q787"})
+    classifier_id = at.query_params["classifier"]
+    facets = facet_values(table_of(demo_copy, "Q787", classifier_id))
+    region = next(iter(facets.regions))
+    at.multiselect(key="browse_region").set_value([region]).run()
+    assert at.query_params["region"] == region
+    expected = expected_counts(demo_copy, "Q787", classifier_id, {"region": region})
+    assert shown_counts(at) == expected and expected[0] == facets.regions[region]
+    year = facets.year_max
+    at.number_input(key="browse_year_min").set_value(year).run()
+    params = {"region": region, "year_min": str(year)}
+    assert shown_counts(at) == expected_counts(demo_copy, "Q787", classifier_id, params)
+    reopened = open_page(BROWSE, dict(at.query_params))
+    assert shown_counts(reopened) == shown_counts(at)
+
+
+# --- bad URLs ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"concept": "Q999999"}, "concept"),
+        ({"concept": "not-a-qid"}, "concept"),
+        ({"concept": "Q218", "classifier": "nope"}, "classifier"),
+        ({"concept": "Q218", "page": "0"}, "page"),
+        ({"concept": "Q218", "translated": "maybe"}, "translated"),
+        ({"concept": "Q218", "year_min": "soon"}, "year_min"),
+        ({"concept": "Q218", "sort": "sideways"}, "sort"),
+        ({"concept": "Q218", "search": "/(/"}, "search"),
+        ({"concept": "Q218", "page": "999"}, "page"),
+    ],
+)
+def test_bad_url_parameters_get_a_message_and_a_usable_page(demo_q218, params, parameter):
+    data, base = demo_q218
+    at = open_page(BROWSE, params)
+    assert f"**{parameter}**" in messages(at)
+    # the fallback is Q218 (the first concept) and its first classifier, unfiltered
+    total = table_of(data, "Q218", base["classifier"]).num_rows
+    assert shown_counts(at) == (total, total)  # the bad parameter is not applied
+    assert cards(at)
+
+
+def test_url_values_quoted_in_messages_are_not_read_as_markdown(demo_q218):
+    link = "[click me](https://example.invalid/x)"
+    at = open_page(BROWSE, {"concept": "Q218", "classifier": link, "year_min": link})
+    text = messages(at)
+    assert "**classifier**" in text and "**year_min**" in text
+    assert "[click me](" not in text  # escaped: shown as text, not made a link
+    assert r"\[click me\]" in text

@@ -1,0 +1,130 @@
+"""The Compare page under AppTest: the comparison against `predictions_core.analysis.compare`.
+
+The data is a copy of the bundled demo data (Q218 has four classifiers); the disagreement
+browser is also checked on a real classifier paired with a thinned copy of itself.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from predictions_core.analysis import compare
+from predictions_core.data.catalogue import scan_catalogue
+from predictions_core.query.engine import query_predictions
+from predictions_core.query.filters import Filters
+from tests.page_support import (
+    dataframe_with,
+    first_classifier,
+    messages,
+    open_page,
+    shown_counts,
+    table_of,
+)
+
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
+COMPARE = "pages/compare.py"
+
+
+def compared(data_dir: Path, qid: str, ids: list[str]) -> list[compare.ComparedClassifier]:
+    """The classifiers as `compare` takes them, read without the app."""
+    entry = scan_catalogue(data_dir).concept(qid)
+    items = []
+    for classifier_id in ids:
+        table = table_of(data_dir, qid, classifier_id)
+        knows = compare.knows_negatives(entry.classifiers[classifier_id].layout, table)
+        items.append(compare.ComparedClassifier(classifier_id, table, knows))
+    return items
+
+
+def test_compare_page_summary_charts_and_disagreements(use_data, demo_copy: Path):
+    use_data(demo_copy)
+    at = open_page(COMPARE, {"concept": "Q218"})
+    ids = at.multiselect(key="compare_classifiers").value
+    assert len(ids) >= 2 and at.query_params["classifier"] == ids
+    summary = dataframe_with(at, "Positives")
+    assert list(summary["Classifier"]) == ids
+    items = compared(demo_copy, "Q218", ids)
+    rows = compare.summary_rows(items)
+    assert list(summary["Positives"]) == [row["positives"] for row in rows]
+    assert len(at.get("vega_lite_chart")) >= 3  # heat map(s), overlap, breakdowns
+    pair = compare.agreement(items[0], items[1])
+    options = at.segmented_control(key="compare_show").options
+    assert options == [
+        f"Only A ({pair.n_only_a:,})",
+        f"Only B ({pair.n_only_b:,})",
+        f"Both ({pair.n_both:,})",
+    ]
+    at.segmented_control(key="compare_show").set_value("both").run()
+    assert at.query_params["show"] == "both"
+    both = compare.disagreement_table(items[0].table, items[1].table, "both")
+    assert shown_counts(at)[0] == both.num_rows > 0
+    legend = next(html.value for html in at.get("html") if "pc-legend" in html.value)
+    assert "pc-a" in legend and "pc-b" in legend
+    reopened = open_page(COMPARE, dict(at.query_params))
+    assert shown_counts(reopened) == shown_counts(at)
+    assert reopened.multiselect(key="compare_classifiers").value == ids
+
+
+def test_compare_with_an_unknown_classifier_in_the_url(use_data, demo_copy: Path):
+    use_data(demo_copy)
+    ids = list(scan_catalogue(demo_copy).concept("Q218").classifiers)
+    at = open_page(COMPARE, {"concept": "Q218", "classifier": [ids[0], "nope", ids[1]]})
+    assert "**classifier**" in messages(at) and "nope" in messages(at)
+    assert at.multiselect(key="compare_classifiers").value == [ids[0], ids[1]]
+    assert at.query_params["classifier"] == [ids[0], ids[1]]
+
+
+def test_compare_needs_two_classifiers(use_data, demo_copy: Path):
+    use_data(demo_copy)
+    assert len(scan_catalogue(demo_copy).concept("Q223").classifiers) == 1
+    at = open_page(COMPARE, {"concept": "Q223"})
+    assert any("needs two or more" in info.value for info in at.info)
+    assert not at.get("vega_lite_chart")
+
+
+@pytest.fixture(params=["demo", "real"])
+def thinned_pair(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, str]:
+    """Q218 with one classifier, and a copy of it ("thinned") without every third positive.
+
+    Returns (data dir, the classifier's id); from the demo data or the real fixtures.
+    """
+    if request.param == "demo":
+        source = request.getfixturevalue("demo_copy") / "Q218"
+    else:
+        source = request.getfixturevalue("real_fixtures") / "vibe_layout" / "Q218"
+    classifier_id = first_classifier(source.parent, "Q218")
+    data = tmp_path / "pair"
+    shutil.copytree(source, data / "Q218")
+    for folder in (data / "Q218").iterdir():
+        if folder.is_dir() and folder.name != classifier_id:
+            shutil.rmtree(folder)
+    lines, positives = [], 0
+    predictions = data / "Q218" / classifier_id / "predictions.jsonl"
+    for line in predictions.read_text(encoding="utf-8").splitlines():
+        passage = json.loads(line)
+        if passage["spans"]:
+            positives += 1
+            passage["spans"] = [] if positives % 3 == 0 else passage["spans"]
+        lines.append(json.dumps(passage))
+    (data / "Q218" / "thinned").mkdir()
+    (data / "Q218" / "thinned" / "predictions.jsonl").write_text("\n".join(lines) + "\n")
+    return data, classifier_id
+
+
+def test_compare_disagreements_of_a_classifier_and_its_thinned_copy(use_data, thinned_pair):
+    data, classifier_id = thinned_pair
+    use_data(data)
+    at = open_page(COMPARE, {"concept": "Q218", "search": "emissions"})
+    assert at.multiselect(key="compare_classifiers").value == [classifier_id, "thinned"]
+    full, thinned = compared(data, "Q218", [classifier_id, "thinned"])
+    only_full = compare.disagreement_table(full.table, thinned.table, "only_a")
+    expected = query_predictions(only_full, Filters(search="emissions"))
+    assert shown_counts(at) == (expected.filtered_count, only_full.num_rows)
+    assert 0 < expected.filtered_count < only_full.num_rows  # the search narrows the view
+    assert at.text_input(key="compare_search").value == "emissions"
+    assert "Cohen" in " ".join(m.value for m in at.markdown)
+    assert not any("kappa needs" in c.value for c in at.caption)  # both files list negatives
