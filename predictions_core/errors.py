@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import ValidationError
 
 
@@ -47,8 +49,11 @@ class SyncError(PredictionsError):
     http_status = 502
 
 
-def describe_validation_error(error: ValidationError) -> tuple[str, str]:
+def describe_validation_error(error: ValidationError | Any) -> tuple[str, str]:
     """`(where, what)` of a pydantic error's first problem, in the user's words.
+
+    `error` is pydantic's `ValidationError` or anything with the same `errors()` list
+    (FastAPI's `RequestValidationError`).
 
     `where` is the dotted location (`spans.0.end_index`, or "value" at the top level); `what`
     is pydantic's message without its "Value error, " prefix, with the offending input quoted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -127,7 +128,8 @@ def q787_data(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
         shutil.copytree(DEMO_DATA_DIR / "Q787", target / "Q787")
         return target
     from predictions_core.data.models import Concept
-    from predictions_core.predict.runner import Passage, predict_concept
+    from predictions_core.predict.passages import Passage
+    from predictions_core.predict.runner import predict_concept
 
     source = request.getfixturevalue("real_fixtures") / "concepts_with_gold" / "Q787.json"
     concept_path = target / "Q787" / "concept.json"
@@ -237,3 +239,19 @@ def small_demo_tree(tmp_path: Path) -> Path:
     for relative in ("Q218/6o77pbch", "Q787/vzyanawi"):
         shutil.copytree(DEMO_DATA_DIR / relative, target / relative)
     return target
+
+
+@pytest.fixture
+def run_just():
+    """`run(justfile, *args)`: the `just` binary on a justfile from the repo root, output kept.
+
+    `just` comes with the dev dependencies (rust-just); a machine without it skips.
+    """
+    if shutil.which("just") is None:
+        pytest.skip("the just binary is not installed")
+
+    def run(justfile: Path, *args: str) -> subprocess.CompletedProcess:
+        command = ["just", "--justfile", str(justfile), "--working-directory", str(REPO_ROOT)]
+        return subprocess.run([*command, *args], capture_output=True, text=True, timeout=30)
+
+    return run

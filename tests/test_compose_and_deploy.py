@@ -10,8 +10,6 @@ from __future__ import annotations
 import importlib.util
 import re
 import shlex
-import shutil
-import subprocess
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -212,14 +210,10 @@ def test_deploy_recipes_exist_and_read_the_exported_outputs():
     assert "--force-new-deployment" in text
 
 
-@pytest.mark.skipif(shutil.which("just") is None, reason="the just binary is not installed")
-def test_deploy_recipes_parse_with_just():
-    just = ["just", "--justfile", str(DEPLOY_JUST), "--working-directory", str(REPO_ROOT)]
-    listing = subprocess.run([*just, "--summary"], capture_output=True, text=True, timeout=30)
+def test_deploy_recipes_parse_with_just(run_just):
+    listing = run_just(DEPLOY_JUST, "--summary")
     assert listing.returncode == 0, listing.stderr
     assert set(listing.stdout.split()) >= DEPLOY_RECIPES
-    dry = subprocess.run(
-        [*just, "--dry-run", "image-build", "v7"], capture_output=True, text=True, timeout=30
-    )
+    dry = run_just(DEPLOY_JUST, "--dry-run", "image-build", "v7")
     assert dry.returncode == 0, dry.stderr
     assert f'-t "predictions-dashboard:v7" "{REPO_ROOT}"' in dry.stderr

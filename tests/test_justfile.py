@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
-import shutil
-import subprocess
 from pathlib import Path
-
-import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 JUSTFILE = REPO_ROOT / "justfile"
@@ -53,15 +49,10 @@ def test_the_bench_recipe_runs_scripts_that_exist():
     assert scripts and all((REPO_ROOT / script).is_file() for script in scripts), scripts
 
 
-@pytest.mark.skipif(shutil.which("just") is None, reason="the just binary is not installed")
-def test_just_parses_the_justfile_and_prints_the_same_commands():
-    just = ["just", "--justfile", str(JUSTFILE), "--working-directory", str(REPO_ROOT)]
-    summary = subprocess.run([*just, "--summary"], capture_output=True, text=True, timeout=30)
+def test_just_parses_the_justfile_and_prints_the_same_commands(run_just):
+    summary = run_just(JUSTFILE, "--summary")
     assert summary.returncode == 0, summary.stderr
     assert set(summary.stdout.split()) >= CONTRACT_RECIPES
     for recipe, command in EXPECTED.items():
         args = [recipe, "Q123", "--passages", "f.jsonl"] if recipe == "predict" else [recipe]
-        dry = subprocess.run(
-            [*just, "--dry-run", *args], capture_output=True, text=True, timeout=30
-        )
-        assert command in dry.stderr
+        assert command in run_just(JUSTFILE, "--dry-run", *args).stderr

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from predictions_core.data.catalogue import ClassifierEntry, ConceptEntry
-from predictions_core.data.sql import fetch_arrow
+from predictions_core.data.sql import cursor
 from predictions_core.query.engine import (
     QueryResult,
     filtered_metadata_keys,
@@ -142,11 +142,15 @@ def stream_csv(table: pa.Table, filters: Filters) -> Iterator[bytes]:
         FROM (SELECT *, json_extract_string(metadata, ?::VARCHAR[]) AS meta_values FROM batch)
     """
     options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-    for batch in iter_filtered_batches(table, filters):
-        cells = fetch_arrow(sql, [paths], tables={"batch": batch})
-        sink = io.BytesIO()
-        pa_csv.write_csv(cells, sink, write_options=options)
-        yield sink.getvalue()
+    # one cursor for the whole stream (closed when the stream ends or is dropped): a cursor
+    # per batch re-plans the same query every 2,000 rows
+    with cursor() as con:
+        for batch in iter_filtered_batches(table, filters):
+            con.register("batch", batch)
+            cells = con.sql(sql, params=[paths]).to_arrow_table()
+            sink = io.BytesIO()
+            pa_csv.write_csv(cells, sink, write_options=options)
+            yield sink.getvalue()
 
 
 def _csv_lines(rows: Iterable[list[Any]]) -> bytes:

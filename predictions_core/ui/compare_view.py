@@ -125,7 +125,7 @@ def disagreement_browser(
     concept: ConceptEntry,
     ids: list[str],
     agreements: list[Agreement],
-    feedback: Callable[..., None] | None,
+    feedback: Callable[..., None],
 ) -> None:
     """Passages one classifier flagged and the other did not (or both), both spans shown."""
     a, b, show = pick_pair(ids, agreements)
@@ -137,11 +137,11 @@ def disagreement_browser(
         SpanColumn("spans_a", "pc-a", f"A: {a}"),
         SpanColumn("spans_b", "pc-b", f"B: {b}"),
     ]
-    footers = []
-    if feedback is not None:
-        sides = {"only_a": [("spans_a", a)], "only_b": [("spans_b", b)]}
-        for column, classifier_id in sides.get(show, [("spans_a", a), ("spans_b", b)]):
-            footers.append((column, _feedback_footer(feedback, concept.wikibase_id, classifier_id)))
+    sides = {"only_a": [("spans_a", a)], "only_b": [("spans_b", b)]}
+    footers = [
+        (column, _feedback_footer(feedback, concept.wikibase_id, classifier_id))
+        for column, classifier_id in sides.get(show, [("spans_a", a), ("spans_b", b)])
+    ]
     with st.spinner("Matching passages…"):
         source = disagreement_rows(concept, pair, show)
     filtered_cards(
