@@ -28,6 +28,8 @@ bench:
     uv run python benchmarks/bench_pages.py
     uv run python benchmarks/bench_api.py
     uv run python benchmarks/bench_sync.py
+    uv run python benchmarks/bench_documents.py
+    uv run python benchmarks/bench_feedback.py
 
 # lint and format check
 lint:

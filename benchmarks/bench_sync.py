@@ -13,6 +13,11 @@ Each step runs `--repeats` times (fresh dirs for first syncs); the median wall t
 with the HTTP requests of one run, counted by botocore's `before-send` event.
 
     uv run python benchmarks/bench_sync.py [--objects 1000] [--repeats 2]
+    uv run python benchmarks/bench_sync.py --objects 10000 --layout per-document --repeats 1
+
+`--layout per-document` makes the objects one classifier's document files (CONTRACT §2, third
+layout: `{QID}/{classifier}/{document_stem}.json`, ~20 passages each), as the inference
+pipeline writes them: many small objects under one prefix, so the listing is paginated.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from tests.s3_server import MotoServer, RequestCounter, local_tree  # noqa: E402
 REAL_PREDICTIONS = (
     REPO_ROOT.parent / "shared/fixtures/real/vibe_layout/Q218/6z4pufsm/predictions.jsonl"
 )
-RESULTS_FILE = REPO_ROOT / "benchmarks" / "results" / "bench_sync.json"
+RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 BUCKET = "bench-predictions"
 PREFIX = "published/"
 
@@ -79,6 +84,17 @@ def make_objects(count: int) -> dict[str, bytes]:
             if len(objects) < count:
                 objects[PREFIX + key] = data
         concept += 1
+    return objects
+
+
+def make_document_objects(count: int) -> dict[str, bytes]:
+    """`count` document files of one classifier (the per-document layout), ~20 passages each."""
+    lines = sample_lines()
+    objects: dict[str, bytes] = {}
+    for number in range(count):
+        start = (number * 7) % len(lines)
+        body = b"".join(lines[(start + i) % len(lines)] for i in range(20))
+        objects[f"{PREFIX}Q218/bench-documents/DOC.{number:06d}.json"] = body
     return objects
 
 
@@ -153,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--objects", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--max-workers", type=int, default=8)
+    parser.add_argument(
+        "--layout", choices=["per-classifier", "per-document"], default="per-classifier"
+    )
     args = parser.parse_args(argv)
     server = MotoServer()
     try:
@@ -162,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             AWS_SECRET_ACCESS_KEY="testing",
             AWS_DEFAULT_REGION="us-east-1",
         )
-        objects = make_objects(args.objects)
+        make = make_document_objects if args.layout == "per-document" else make_objects
+        objects = make(args.objects)
         upload(objects)
         with tempfile.TemporaryDirectory(prefix="bench-sync-") as work_dir:
             work = Path(work_dir)
@@ -176,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     total_mib = sum(map(len, objects.values())) / 1024 / 1024
     print(
         f"{len(objects)} objects, {total_mib:.1f} MiB, moto server on 127.0.0.1 (own process), "
-        f"{os.cpu_count()} cores, max_workers={args.max_workers}, repeats={args.repeats}\n"
+        f"{os.cpu_count()} cores, max_workers={args.max_workers}, repeats={args.repeats}, "
+        f"layout {args.layout}\n"
     )
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}\n")
     print(markdown_table(results, "(a) serial baseline, empty dir"))
@@ -185,9 +206,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_results(results: dict, objects: int, total_mib: float, args: argparse.Namespace) -> None:
-    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    suffix = "" if args.layout == "per-classifier" else f"-{args.layout}-{objects}"
+    results_file = RESULTS_DIR / f"bench_sync{suffix}.json"
+    results_file.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "objects": objects,
+        "layout": args.layout,
         "total_mib": round(total_mib, 2),
         "max_workers": args.max_workers,
         "repeats": args.repeats,
@@ -199,8 +223,8 @@ def write_results(results: dict, objects: int, total_mib: float, args: argparse.
             for name, (seconds, counts) in results.items()
         },
     }
-    RESULTS_FILE.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"\nwritten: {RESULTS_FILE.relative_to(REPO_ROOT)}")
+    results_file.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"\nwritten: {results_file.relative_to(REPO_ROOT)}")
 
 
 if __name__ == "__main__":

@@ -4,15 +4,13 @@ import streamlit as st
 
 from predictions_core.ui.concepts_view import concept_search, concepts_frame, concepts_table
 from predictions_core.ui.data import current_catalogue
-from predictions_core.ui.shell import start_page
-from predictions_core.ui.views import no_data_message
+from predictions_core.ui.shell import start_page, stop_without_data
 
 start_page("concepts")
 st.title("Concepts")
 catalogue = current_catalogue()
 if not catalogue.concepts:
-    no_data_message()
-    st.stop()
+    stop_without_data()  # while the first sync runs: only the shell's progress bar
 
 search = concept_search()
 frame = concepts_frame(catalogue, search)

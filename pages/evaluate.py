@@ -1,28 +1,23 @@
 """Evaluate (`/evaluate?concept=QID`): each classifier of a concept against gold labels.
 
 Gold: the concept's `labelled_passages`, reviewers' ✓/✗ feedback from Browse/Compare, or both
-(`gold_source=concept|feedback|both`, as in `GET /api/evaluation`). The scoring rules live in
-`predictions_core.analysis` (`gold`, `metrics`, `evaluation`).
+(`gold_source=concept|feedback|both`, as in `GET /api/evaluation`); a score threshold
+(`threshold=`, as in the API) where classifiers have scores. The scoring rules live in
+`predictions_core.analysis` (`gold`, `metrics`, `span_jaccard`, `thresholds`, `evaluation`).
 """
 
 import streamlit as st
 
 from predictions_core.analysis.evaluation import SLICE_DIMENSIONS, compare_slices
 from predictions_core.ui import evaluate_view as view
-from predictions_core.ui.data import current_catalogue, current_store
-from predictions_core.ui.shell import start_page
-from predictions_core.ui.views import no_data_message
+from predictions_core.ui.data import current_store
+from predictions_core.ui.shell import start_concept_page
+from predictions_core.ui.views import markdown_text
 
-start_page("evaluate")
-catalogue = current_catalogue()
-if not catalogue.concepts:
-    st.title("Evaluate")
-    no_data_message()
-    st.stop()
-
+concept = start_concept_page("evaluate", "Evaluate")  # the sidebar's pick (`concept=`)
 store = current_store()
-qid = st.session_state["concept"]  # the sidebar's pick (from `concept=` in the URL)
-st.title(f"Evaluate · {catalogue.concepts[qid].concept.preferred_label} ({qid})")
+qid = concept.wikibase_id
+st.title(f"Evaluate · {markdown_text(concept.concept.preferred_label)} ({qid})")
 view.inject_css()
 sources = view.available_sources(store, qid)
 if not sources:
@@ -35,6 +30,11 @@ if result is None:
 if not result.classifiers:
     st.info(f"{qid} has {result.n_gold} gold passages but no classifier predictions yet.")
     st.stop()
+threshold = view.threshold_picker(result)
+if threshold is not None:
+    result = view.evaluation(store, qid, source, threshold)
+    if result is None:
+        st.stop()
 
 st.caption(
     f"{result.wikibase_id} — {result.preferred_label}: {result.n_gold} gold passages "
@@ -45,11 +45,26 @@ st.caption(
 st.subheader("Scores per classifier")
 st.dataframe(view.summary_frame(result), hide_index=True)
 st.caption(
-    "Passage level: a passage is positive when it has at least one span. Intervals: 95% "
-    "bootstrap. Span exact: same start and end; overlap: any overlap counts. 'Excluded': "
+    "Passage level: a passage is positive when it has at least one span"
+    + (f" and a score of at least {threshold:g}" if threshold is not None else "")
+    + ". Intervals: 95% bootstrap. Span exact: same start and end; overlap: any overlap "
+    "counts. 'Gold covered': gold passages found in the classifier's predictions (only those "
+    "are scored; `predictions predict` predicts the concept's gold passages too). 'Excluded': "
     "gold passages missing from the classifier's predictions; 'assumed negative': missing "
     "from a positives-only file, counted as predicted negatives."
 )
+
+st.subheader("Span level, as the knowledge-graph evaluation counts it")
+st.dataframe(view.span_jaccard_frame(result), hide_index=True)
+st.caption(
+    "Gold spans of all labellers merged where they overlap (in listed order); a gold span is "
+    "found (TP) when a predicted span's Jaccard similarity with it is above the threshold, "
+    "else FN; a predicted span matching no gold span above the threshold is a FP. "
+    "`span_jaccard` in `GET /api/evaluation/{qid}`."
+)
+
+st.subheader("Scores and thresholds")
+view.render_thresholds(result)
 
 st.subheader("Human labellers (the ceiling)")
 agreement = result.labeller_agreement
@@ -70,7 +85,12 @@ else:
 
 st.subheader("Breakdown")
 dimension = st.segmented_control(
-    "Slice by", SLICE_DIMENSIONS, default="region", required=True, key="evaluate_dimension"
+    "Slice by",
+    SLICE_DIMENSIONS,
+    default="world_bank_region",
+    format_func=view.SLICE_LABELS.get,
+    required=True,
+    key="evaluate_dimension",
 )
 st.dataframe(view.breakdown_frame(result, dimension), hide_index=True)
 st.caption("Each cell: F1 (TP/FP/FN) of that classifier on the slice's passages.")

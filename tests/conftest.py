@@ -70,6 +70,39 @@ def both_layouts(tmp_path: Path, real_fixtures: Path) -> Path:
 
 
 @pytest.fixture
+def all_layouts(tmp_path: Path, real_fixtures: Path) -> Path:
+    """One data dir holding the real fixtures in all four layouts side by side (CONTRACT §2).
+
+    - older: `predictions/Q218/6z4pufsm.jsonl`, `predictions/Q223/36bhx4mu.jsonl`
+    - per-classifier: `Q218/6z4pufsm/`, `Q223/36bhx4mu/` (vibe_layout)
+    - per-document: `Q218/6z4pufsm-documents/` (JSON arrays of JSON strings); Q223's document
+      files (JSONL in `.json`) are copied into `Q223/36bhx4mu/` beside its `predictions.jsonl`,
+      which by the contract's rule keeps that folder per-classifier
+    - today's vibe-checker schema: `Q218/6z4pufsm-current/` (scores, top-level HTML)
+    """
+    target = tmp_path / "all"
+    copies = {
+        "seed_layout": "",
+        "vibe_layout/Q218": "Q218",
+        "vibe_layout/Q223": "Q223",
+        "inference_layout/Q218/6z4pufsm": "Q218/6z4pufsm-documents",
+        "inference_layout/Q223/36bhx4mu": "Q223/36bhx4mu",
+        "vibe_current/Q218/6z4pufsm": "Q218/6z4pufsm-current",
+    }
+    for source, destination in copies.items():
+        # plain copies: ../shared is read-only, and tests add files to these folders
+        shutil.copytree(
+            real_fixtures / source,
+            target / destination,
+            copy_function=shutil.copyfile,
+            dirs_exist_ok=True,
+        )
+        for folder in [target, *(p for p in target.rglob("*") if p.is_dir())]:
+            folder.chmod(0o755)
+    return target
+
+
+@pytest.fixture
 def fresh_streamlit_caches():
     """`st.cache_*` are process-wide: a page test starts (and leaves) them empty."""
     import streamlit as st
@@ -255,3 +288,34 @@ def run_just():
         return subprocess.run([*command, *args], capture_output=True, text=True, timeout=30)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One throwaway PostgreSQL server for the session (tests/postgres_server.py): Debian's
+    `postgresql` package run on 127.0.0.1 and a free port (as the `postgres` user when root),
+    stopped and deleted at the end. Skips where PostgreSQL is not installed (`.ci/run` installs
+    it). Tests that stop the server themselves start their own `PostgresServer()` instead.
+    """
+    from tests.postgres_server import PostgresServer, postgres_binaries
+
+    if postgres_binaries() is None:
+        pytest.skip("PostgreSQL is not installed (initdb/pg_ctl; `apt-get install postgresql`)")
+    server = PostgresServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A fresh, empty database on the session's PostgreSQL server, as a `postgresql://` URL
+    (with a URL-encoded password); dropped after the test.
+    """
+    from predictions_core.feedback.engines import dispose_engines
+
+    url = postgres_server.new_database()
+    yield url
+    dispose_engines()
+    postgres_server.drop_database(url)

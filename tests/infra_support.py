@@ -41,6 +41,7 @@ T_ROLE = "aws:iam/role:Role"
 T_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 T_TASK_DEF = "aws:ecs/taskDefinition:TaskDefinition"
 T_SERVICE = "aws:ecs/service:Service"
+T_DB = "aws:rds/instance:Instance"
 
 
 def policy_statements(policy_json: str) -> list[dict]:
@@ -91,11 +92,12 @@ def alb_security_group(synthesis: Synthesis) -> Recorded:
     return synthesis.by_id(group_id)
 
 
-def task_role_policies(synthesis: Synthesis) -> list[dict]:
-    role_arn = synthesis.one(T_TASK_DEF).inputs["taskRoleArn"]
+def task_role_policies(synthesis: Synthesis, role_key: str = "taskRoleArn") -> list[dict]:
+    """Every statement of the inline policies of the task definition's task (or execution) role."""
+    role_arn = synthesis.one(T_TASK_DEF).inputs[role_key]
     role = next(r for r in synthesis.of_type(T_ROLE) if r.name == role_arn.rsplit(":", 1)[-1])
     policies = [p for p in synthesis.of_type(T_ROLE_POLICY) if p.inputs["role"] == role.id]
-    assert policies, "the task role has no policy"
+    assert policies, f"the {role_key} role has no policy"
     return [statement for p in policies for statement in policy_statements(p.inputs["policy"])]
 
 

@@ -7,7 +7,8 @@ Plain helpers; the fixtures `moto_server`, `s3` and `breaking_proxy` in conftest
   through `AWS_ENDPOINT_URL`, with IAM enforcement switchable over moto's HTTP API.
 - `RequestCounter`: counts each HTTP request botocore really sends, by operation name.
 - `BreakingProxy`: a tiny HTTP server forwarding to moto that records every request and
-  can cut a chosen object's GET body half-way, then drop the connection.
+  can cut a chosen object's GET body half-way, then drop the connection, or slow every
+  object download down (`download_delay_s`) so a sync in progress can be watched.
 """
 
 from __future__ import annotations
@@ -197,6 +198,7 @@ class BreakingProxy:
     def __init__(self, upstream: MotoServer) -> None:
         self.upstream_port = upstream.port
         self.break_paths: set[str] = set()
+        self.download_delay_s = 0.0  # before answering each object GET (not listings)
         self.requests: list[tuple[str, str, str]] = []
         self.cut_count = 0
         self._lock = threading.Lock()
@@ -209,6 +211,12 @@ class BreakingProxy:
 
     def break_object(self, bucket: str, key: str) -> None:
         self.break_paths.add(f"/{bucket}/{key}")
+
+    def hold_download(self) -> None:
+        """Wait `download_delay_s`, re-read as it passes: lowering it releases held downloads."""
+        started = time.monotonic()
+        while time.monotonic() - started < self.download_delay_s:
+            time.sleep(0.05)
 
     def mend_all(self) -> None:
         self.break_paths.clear()
@@ -249,6 +257,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             upstream.close()
         split = urlsplit(self.path)
         self.proxy.record(self.command, unquote(split.path), split.query)
+        is_object = split.path.strip("/").count("/") >= 1  # /bucket/key, not /bucket?list
+        if self.command == "GET" and is_object:
+            self.proxy.hold_download()
         self.send_response(response.status)
         for name, value in response_headers:
             if name.lower() not in _HOP_BY_HOP:

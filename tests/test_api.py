@@ -42,7 +42,7 @@ from tests.api_support import (
     translated_of,
 )
 
-CSV_FIXED_COLUMNS = ["id", "text", "labelled_text", "spans", "n_spans"]
+CSV_FIXED_COLUMNS = ["id", "text", "labelled_text", "spans", "n_spans", "score"]
 # a classifier of each layout in the demo data: per-classifier folders, and the older layout
 DEMO_CLASSIFIERS = [("Q218", "grld4c4r"), ("Q223", "lfy5fpmh")]
 REAL_CLASSIFIERS = [("Q218", "6z4pufsm"), ("Q223", "36bhx4mu")]

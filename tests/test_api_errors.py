@@ -116,6 +116,6 @@ def test_openapi_documents_every_route_and_filter_parameter(demo_copy, serve):
     names = {p["name"] for p in operation["parameters"]}
     assert names == {"qid", "classifier_id", "format", "download", *Filters.model_fields}
     evaluation = document["paths"]["/evaluation/{qid}"]["get"]
-    assert {p["name"] for p in evaluation["parameters"]} == {"qid", "gold_source"}
+    assert {p["name"] for p in evaluation["parameters"]} == {"qid", "gold_source", "threshold"}
     docs = client.get("/api/docs")
     assert docs.status_code == 200 and "'/api/openapi.json'" in docs.text

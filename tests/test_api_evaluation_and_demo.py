@@ -60,12 +60,20 @@ def test_evaluation_route_is_the_typed_result_as_json(q787_data, api):
         "labeller_agreement",
         "small_slice",
         "notes",
+        "threshold",
     ]
     assert body["gold_source"] == "concept" and body["n_gold"] == expected.n_gold
     for scores, typed in zip(body["classifiers"], expected.classifiers, strict=True):
         assert scores["id"] == typed.id and scores["passage"]["f1"] == typed.passage.f1
         assert scores["passage"]["ci"]["f1"] == list(typed.ci.f1)
-        assert set(scores["breakdown"]) == {"region", "corpus", "translated"}
+        assert set(scores["breakdown"]) == {
+            "translated",
+            "world_bank_region",
+            "document_metadata.corpus_type_name",
+        }
+        assert set(scores["span_jaccard"]) == {"0", "0.5", "0.9", "0.99"}
+        assert scores["span_jaccard"]["0.5"] == typed.span_jaccard["0.5"].to_json()
+        assert scores["n_covered"] == typed.n_covered
     ceiling = body["labeller_agreement"]["ceiling"]
     assert ceiling["passage"]["kappa"] == expected.labeller_agreement.ceiling.kappa
 

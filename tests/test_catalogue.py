@@ -131,3 +131,100 @@ def test_concept_labels_deduplicate():
         alternative_labels=["GHG", "greenhouse gas", " ", "GHG", "methane "],
     )
     assert concept.all_labels == ["greenhouse gas", "GHG", "methane"]
+
+
+def test_all_four_layouts_side_by_side(all_layouts: Path, settings_for):
+    from predictions_core.data.store import PredictionStore
+
+    store = PredictionStore(settings_for(all_layouts))
+    catalogue = store.catalogue()
+    layouts = {
+        (qid, cid): entry.layout
+        for qid, concept in catalogue.concepts.items()
+        for cid, entry in concept.classifiers.items()
+    }
+    assert layouts == {
+        ("Q218", "6z4pufsm"): "per_classifier",
+        ("Q218", "6z4pufsm-current"): "per_classifier",
+        ("Q218", "6z4pufsm-documents"): "per_document",
+        ("Q223", "36bhx4mu"): "per_classifier",  # document files beside predictions.jsonl
+    }
+    assert catalogue.issues == []
+    for qid, cid in layouts:
+        loaded = store.predictions(qid, cid)
+        assert loaded.issues == [] and loaded.n_passages == 228, (qid, cid)
+    current = store.predictions("Q218", "6z4pufsm-current").table
+    assert current["score"].null_count < current.num_rows
+    documents = store.predictions("Q218", "6z4pufsm-documents").table
+    # the same passages under the same ids, whichever layout the pipeline wrote them in
+    per_classifier = store.predictions("Q218", "6z4pufsm").table
+    assert sorted(documents["id"].to_pylist()) == sorted(per_classifier["id"].to_pylist())
+
+
+def test_all_four_layouts_through_the_api(all_layouts: Path, serve):
+    client = serve(all_layouts)
+    concepts = {c["wikibase_id"]: c for c in client.get("/api/concepts").json()}
+    q218 = {c["id"]: c for c in concepts["Q218"]["classifiers"]}
+    assert set(q218) == {"6z4pufsm", "6z4pufsm-current", "6z4pufsm-documents"}
+    assert q218["6z4pufsm-current"]["name"] == 'BertBasedClassifier("Q218")'
+
+    base = "/api/predictions/Q218/"
+    documents = client.get(base + "6z4pufsm-documents?translated=true").json()
+    assert documents["filtered_count"] == 1
+    [passage] = documents["predictions"]
+    assert passage["id"] == "AF.document.i00000021.n0000_translated_en.58"
+    assert passage["metadata"]["document_id"] == "AF.document.i00000021.n0000"
+
+    answer = client.get(base + "6z4pufsm-current?year_min=2016&format=jsonl")
+    assert answer.status_code == 200
+    lines = [json.loads(line) for line in answer.text.splitlines()]
+    assert lines and all(line["metadata"]["publication_ts"].startswith("2016") for line in lines)
+    assert all("marked_up_text" in line for line in lines)
+    older = client.get("/api/predictions/Q223/36bhx4mu?page_size=1").json()
+    assert older["total_count"] == 228
+
+
+def _write_four_layouts(data: Path) -> None:
+    """The four layouts of CONTRACT §2 written by the test (no ../shared needed)."""
+
+    def line(pid: str, text: str, probability=None, **top) -> str:
+        spans = [{"start_index": 0, "end_index": 6, "concept_id": "Q5", "labellers": ["m"]}]
+        if probability is not None:
+            spans[0]["prediction_probability"] = probability
+        return json.dumps({"id": pid, "text": text, "spans": spans, "metadata": {}, **top})
+
+    (data / "predictions" / "Q5").mkdir(parents=True)
+    (data / "predictions" / "Q5" / "older.v1.jsonl").write_text(line("a", "forest one") + "\n")
+    (data / "Q5" / "per-classifier").mkdir(parents=True)
+    (data / "Q5" / "per-classifier" / "predictions.jsonl").write_text(line("a", "forest one"))
+    documents = data / "Q5" / "per-document"
+    documents.mkdir()
+    (documents / "DOC.1.json").write_text(json.dumps([line("0", "forest one")]))
+    (documents / "DOC.2_translated_en.json").write_text(line("0", "forest two") + "\n")
+    (data / "Q5" / "vibe").mkdir()
+    (data / "Q5" / "vibe" / "predictions.jsonl").write_text(
+        line("v", "forest one", 0.75, publication_ts="2019-06-14 00:00:00", marked_up_text="<b>")
+    )
+
+
+def test_four_written_layouts_side_by_side(tmp_path: Path, serve):
+    data = tmp_path / "four"
+    _write_four_layouts(data)
+    classifiers = scan_catalogue(data).concept("Q5").classifiers
+    assert {cid: entry.layout for cid, entry in classifiers.items()} == {
+        "older.v1": "older",
+        "per-classifier": "per_classifier",
+        "per-document": "per_document",
+        "vibe": "per_classifier",
+    }
+    client = serve(data)
+    listed = {
+        c["id"]: c["n_predictions"] for c in client.get("/api/concepts/Q5").json()["classifiers"]
+    }
+    assert listed == {"older.v1": 1, "per-classifier": 1, "per-document": 2, "vibe": 1}
+    documents = client.get("/api/predictions/Q5/per-document?translated=true").json()
+    assert [p["id"] for p in documents["predictions"]] == ["DOC.2_translated_en.0"]
+    vibe = client.get("/api/predictions/Q5/vibe?year_min=2019&year_max=2019&format=jsonl")
+    [passage] = [json.loads(text) for text in vibe.text.splitlines()]
+    assert passage["marked_up_text"] == "<b>"
+    assert passage["spans"][0]["prediction_probability"] == 0.75

@@ -86,6 +86,9 @@ def test_no_kappa_when_a_file_lists_positives_only(tmp_path: Path):
     # a per-classifier file without a single negative does not prove it lists them
     only_positives = classifier(tmp_path, "c", labelled({2, 3}, seen=[2, 3]))
     assert not only_positives.knows_negatives
+    # the pipeline's per-document files list the negatives of their documents too
+    per_document = classifier(tmp_path, "d", labelled({1, 2}), layout="per_document")
+    assert per_document.knows_negatives
 
 
 def test_intersections_count_each_passage_in_its_exact_combination(tmp_path: Path):

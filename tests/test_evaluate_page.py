@@ -65,10 +65,19 @@ def test_q787_page_shows_every_table(q787_page):
     ceiling = expected.labeller_agreement.ceiling
     assert " vs ".join(ceiling.labellers) in set(_table(app, AGREEMENT)["labellers"])
     assert _metric(app, "Cohen's kappa") == f"{ceiling.kappa:.3f}"
-    breakdown = _table(app, "region")
-    assert set(breakdown["region"]) == {
-        row.value for row in expected.classifiers[0].breakdown["region"]
+    breakdown = _table(app, "world_bank_region")
+    assert set(breakdown["world_bank_region"]) == {
+        row.value for row in expected.classifiers[0].breakdown["world_bank_region"]
     }
+    # coverage: every gold passage was predicted by every classifier of Q787
+    assert set(summary["gold covered"]) == {f"{expected.n_gold} of {expected.n_gold}"}
+    jaccard = _table(app, "Jaccard >")
+    assert len(jaccard) == 4 * len(expected.classifiers)
+    first_rows = jaccard[jaccard["classifier"] == expected.classifiers[0].name]
+    assert list(first_rows["Jaccard >"]) == ["0", "0.5", "0.9", "0.99"]
+    assert list(first_rows["TP"]) == [s.tp for s in expected.classifiers[0].span_jaccard.values()]
+    # no classifier of Q787 has scores: no threshold control, and the page says why
+    assert not app.toggle and "no scores" in "\n".join(m.value for m in app.markdown)
     assert _table(app, COMPARISON)[COMPARISON].notna().any()
     assert app.get("vega_lite_chart")  # the A-vs-B bar chart
     assert app.radio(key="evaluate_gold_Q787").value == "concept"

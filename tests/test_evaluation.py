@@ -134,7 +134,7 @@ def test_tiny_case_span_scores_match_the_hand_computation(tiny_store):
 
 def test_tiny_case_breakdown_and_errors(tiny_store):
     kw = _tiny(tiny_store, "kw")
-    regions = {row.value: row for row in kw.breakdown["region"]}
+    regions = {row.value: row for row in kw.breakdown["world_bank_region"]}
     # R1: g1 TP, g2 TP -> F1 1.0; R2: g3 FP, g4 FN (g5 excluded) -> F1 0 / (0 + 1 + 1) = 0.0
     assert (regions["R1"].n, regions["R1"].scores.tp, regions["R1"].scores.f1) == (2, 2, 1.0)
     assert (regions["R2"].n, regions["R2"].scores.fp, regions["R2"].scores.fn) == (2, 1, 1)
@@ -147,8 +147,8 @@ def test_tiny_case_breakdown_and_errors(tiny_store):
     assert kw.false_negatives[0].gold_spans == [(0, 6)]
     assert kw.false_positives[0].predicted_spans == [(0, 7)]
     assert kw.false_positives[0].slices == {
-        "region": "R2",
-        "corpus": "(unknown)",
+        "world_bank_region": "R2",
+        "document_metadata.corpus_type_name": "(unknown)",
         "translated": "(unknown)",
     }
 
@@ -231,7 +231,7 @@ def test_typed_result_round_trips_to_the_api_shape(tiny_store):
     kw = next(c for c in body["classifiers"] if c["id"] == "kw")
     assert list(kw["passage"]) == ["tp", "fp", "fn", "tn", "precision", "recall", "f1", "ci"]
     assert kw["passage"]["ci"]["n_resamples"] == 20
-    assert kw["breakdown"]["region"][0] == {
+    assert kw["breakdown"]["world_bank_region"][0] == {
         "value": "R1",
         "n": 2,
         "tp": 2,
@@ -242,14 +242,22 @@ def test_typed_result_round_trips_to_the_api_shape(tiny_store):
         "recall": 1.0,
         "f1": 1.0,
         "small": True,
+        # g1: gold (6,12)+(6,12) merge to (6,12), predicted (6,12): TP at every threshold.
+        # g2: gold (0,6), (11,16); predicted (0,8): J((0,6),(0,8)) = 6/8 = 0.75, J(.,(11,16)) = 0
+        "span_jaccard": {
+            "0": {"tp": 2, "fp": 0, "fn": 1, "precision": 1.0, "recall": 2 / 3, "f1": 0.8},
+            "0.5": {"tp": 2, "fp": 0, "fn": 1, "precision": 1.0, "recall": 2 / 3, "f1": 0.8},
+            "0.9": {"tp": 1, "fp": 1, "fn": 2, "precision": 0.5, "recall": 1 / 3, "f1": 0.4},
+            "0.99": {"tp": 1, "fp": 1, "fn": 2, "precision": 0.5, "recall": 1 / 3, "f1": 0.4},
+        },
     }
     assert kw["false_positives"][0] == {
         "id": "g3",
         "text": "nothing here",
         "gold_spans": [],
         "predicted_spans": [[0, 7]],
-        "region": "R2",
-        "corpus": "(unknown)",
+        "world_bank_region": "R2",
+        "document_metadata.corpus_type_name": "(unknown)",
         "translated": "(unknown)",
     }
     pair = body["labeller_agreement"]["ceiling"]
@@ -299,13 +307,14 @@ def test_evaluate_slices_hold_the_passages_browse_filters_show(sliced_store):
     result = evaluate_concept(sliced_store, "Q1", n_resamples=10)
     for region in ("South Asia", "Europe"):
         browse = _browse_ids(sliced_store, region=[region])
-        assert _slice_ids(result, "region", region) == browse, region
+        assert _slice_ids(result, "world_bank_region", region) == browse, region
     assert _browse_ids(sliced_store, region=["South Asia"]) == {"s1", "s2"}
     assert _slice_ids(result, "translated", "true") == _browse_ids(sliced_store, translated=True)
     assert _slice_ids(result, "translated", "false") == _browse_ids(sliced_store, translated=False)
     assert _slice_ids(result, "translated", "true") == {"s1", "s2"}  # "on", "Yes"
     assert _slice_ids(result, "translated", "(unknown)") == {"s4"}  # "maybe": no filter shows it
-    assert _slice_ids(result, "corpus", "UNFCCC") == _browse_ids(sliced_store, corpus=["UNFCCC"])
+    corpus = "document_metadata.corpus_type_name"
+    assert _slice_ids(result, corpus, "UNFCCC") == _browse_ids(sliced_store, corpus=["UNFCCC"])
     assert slice_value({"translated": True}, "translated") == "true"
 
 
@@ -418,8 +427,8 @@ def test_q787_breakdown_slices_and_small_flags(q787):
     classifier = evaluate_concept(store, "Q787", n_resamples=10).classifiers[1]
     lines = {line["id"]: line for line in _read_lines(_predictions_path(store, classifier.id))}
     gold_positive = _gold_positive_ids(concept)
-    assert len(classifier.breakdown["region"]) > 1
-    for row in classifier.breakdown["region"]:
+    assert len(classifier.breakdown["world_bank_region"]) > 1
+    for row in classifier.breakdown["world_bank_region"]:
         members = {
             p.id
             for p in concept.labelled_passages

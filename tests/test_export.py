@@ -19,7 +19,7 @@ from predictions_core.query.engine import query_predictions
 from predictions_core.query.export import download_filename, render_download, stream_csv
 from predictions_core.query.filters import Filters
 
-FIXED_COLUMNS = ["id", "text", "labelled_text", "spans", "n_spans"]
+FIXED_COLUMNS = ["id", "text", "labelled_text", "spans", "n_spans", "score"]  # CONTRACT §5
 
 
 @pytest.fixture(scope="module")
@@ -79,13 +79,14 @@ def test_csv_columns_and_cells(view):
     lines = view[3]
     rows = list(csv.reader(io.StringIO(render("csv", view, Filters(has_spans=True)).decode())))
     header, body = rows[0], rows[1:]
-    assert header[:5] == FIXED_COLUMNS
-    assert header[5:] == sorted({key for line in lines for key in line["metadata"]})
+    assert header[:6] == FIXED_COLUMNS
+    assert header[6:] == sorted({key for line in lines for key in line["metadata"]})
     assert len(body) == sum(1 for line in lines if line["spans"])
     for row in body:
         record = dict(zip(header, row, strict=True))
         offsets = json.loads(record["spans"])
         assert int(record["n_spans"]) == len(offsets)
+        assert record["score"] == ""  # the demo's classifiers give no probabilities
         assert record["labelled_text"] == " | ".join(record["text"][s:e] for s, e in offsets)
 
 

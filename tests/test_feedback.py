@@ -1,4 +1,9 @@
-"""Reviewers' judgements: durable SQLite store, concurrency, gold export, feedback as gold, UI."""
+"""Reviewers' judgements: durable store, concurrency, gold export, feedback as gold, UI.
+
+Every test of the store runs twice: on a SQLite file and on a real PostgreSQL server (the
+`postgres_url` fixture; skipped where PostgreSQL is not installed). SQLite-only behaviour (WAL,
+no file made by reading) is tested on SQLite alone.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,19 @@ import multiprocessing
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from predictions_core.analysis.evaluation import evaluate_concept
 from predictions_core.data.models import Concept, LabelledPassage
 from predictions_core.data.store import PredictionStore
 from predictions_core.errors import DataError, InvalidParameterError
-from predictions_core.feedback.store import FeedbackStore
+from predictions_core.feedback.engines import postgres_url
+from predictions_core.feedback.store import FeedbackStore, FeedbackUnavailableError
 
 HIT = {
     "id": "p1",
@@ -34,8 +42,16 @@ def _passage(passage_id: str, text: str = "some text") -> dict:
     return {"id": passage_id, "text": text, "spans": [], "metadata": {}}
 
 
-def test_judgements_history_and_latest_per_reviewer(tmp_path):
-    store = FeedbackStore(tmp_path / "fb.sqlite")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request, tmp_path) -> Path | str:
+    """Where a test's judgements live: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "fb.sqlite"
+    return request.getfixturevalue("postgres_url")
+
+
+def test_judgements_history_and_latest_per_reviewer(target):
+    store = FeedbackStore(target)
     store.record("Q787", "kw", HIT, "correct", reviewer="ann")
     store.record("Q787", "kw", HIT, "incorrect", note="not forestry", reviewer="ann")
     store.record("Q787", "kw", HIT, "unsure", reviewer="bob")
@@ -53,7 +69,7 @@ def test_judgements_history_and_latest_per_reviewer(tmp_path):
     assert len(store.list_judgements("Q787", None)) == 3  # every classifier
     assert store.list_judgements("Q787", "other")[0]["reviewer"] is None  # anonymous
     # a restart is a new store object on the same file: nothing lost
-    assert FeedbackStore(tmp_path / "fb.sqlite").list_judgements("Q787", "kw") == effective
+    assert FeedbackStore(target).list_judgements("Q787", "kw") == effective
 
 
 def test_database_is_wal_and_reading_never_creates_it(tmp_path):
@@ -79,24 +95,24 @@ def test_database_is_wal_and_reading_never_creates_it(tmp_path):
     ],
 )
 def test_bad_judgements_are_refused_with_the_parameter_named(
-    tmp_path, qid, classifier_id, passage, verdict, note, parameter
+    target, qid, classifier_id, passage, verdict, note, parameter
 ):
-    store = FeedbackStore(tmp_path / "fb.sqlite")
+    store = FeedbackStore(target)
     with pytest.raises(InvalidParameterError) as raised:
         store.record(qid, classifier_id, passage, verdict, note=note)
     assert raised.value.parameter == parameter
     assert store.history("Q787") == []
 
 
-def _write_many(path: str, worker: int, count: int) -> None:
+def _write_many(path: Path | str, worker: int, count: int) -> None:
     store = FeedbackStore(path)
     for index in range(count):
         passage = _passage(f"w{worker}-p{index}")
         store.record("Q787", f"c{worker % 2}", passage, "correct", note=f"{worker}:{index}")
 
 
-def test_concurrent_threads_lose_nothing(tmp_path):
-    path = str(tmp_path / "fb.sqlite")
+def test_concurrent_threads_lose_nothing(target):
+    path = target
     with ThreadPoolExecutor(max_workers=8) as pool:
         for future in [pool.submit(_write_many, path, worker, 50) for worker in range(8)]:
             future.result()
@@ -105,8 +121,8 @@ def test_concurrent_threads_lose_nothing(tmp_path):
 
 
 @pytest.mark.timeout(120)
-def test_concurrent_processes_lose_nothing(tmp_path):
-    path = str(tmp_path / "fb.sqlite")
+def test_concurrent_processes_lose_nothing(target):
+    path = target
     # fork: a spawned child would re-import this module (Streamlit and all) before writing
     context = multiprocessing.get_context("fork")
     processes = [context.Process(target=_write_many, args=(path, w, 50)) for w in range(4)]
@@ -120,29 +136,46 @@ def test_concurrent_processes_lose_nothing(tmp_path):
     assert {j["note"] for j in history} == {f"{w}:{i}" for w in range(4) for i in range(50)}
 
 
-def test_a_held_lock_fails_within_the_busy_timeout_and_says_so(tmp_path):
-    path = tmp_path / "fb.sqlite"
-    FeedbackStore(path).record("Q787", "kw", HIT, "correct")
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
-        store = FeedbackStore(path, busy_timeout_s=0.5)
+@contextmanager
+def _lock_held(target: Path | str):
+    """Another connection holding the judgements' write lock until the block ends."""
+    if isinstance(target, Path):
+        holder = sqlite3.connect(target, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            holder.rollback()
+            holder.close()
+        return
+    engine = sa.create_engine(postgres_url(target), poolclass=sa.pool.NullPool)
+    with engine.connect() as holder:
+        holder.exec_driver_sql("LOCK TABLE judgements IN EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            holder.rollback()
+    engine.dispose()
+
+
+def test_a_held_lock_fails_within_the_busy_timeout_and_says_so(target):
+    FeedbackStore(target).record("Q787", "kw", HIT, "correct")
+    store = FeedbackStore(target, busy_timeout_s=0.5)
+    with _lock_held(target):
         started = time.monotonic()
-        with pytest.raises(DataError) as raised:
+        with pytest.raises(FeedbackUnavailableError) as raised:
             store.record("Q787", "kw", MISS, "incorrect")
         elapsed = time.monotonic() - started
-    finally:
-        holder.rollback()
-        holder.close()
     assert 0.4 <= elapsed < 2.0  # waited for the lock, but not beyond the bound
     assert "busy" in raised.value.message and "0.5 s" in raised.value.message
+    assert isinstance(raised.value, DataError) and raised.value.http_status == 503
     # once the lock is released, the same store writes again
     store.record("Q787", "kw", MISS, "incorrect")
     assert len(store.history("Q787")) == 2
 
 
-def test_judgements_by_passage_are_the_effective_ones_of_one_classifier(tmp_path):
-    store = FeedbackStore(tmp_path / "fb.sqlite")
+def test_judgements_by_passage_are_the_effective_ones_of_one_classifier(target):
+    store = FeedbackStore(target)
     assert store.judgements_by_passage("Q787", "kw") == {}
     store.record("Q787", "kw", HIT, "correct", reviewer="ann")
     store.record("Q787", "kw", HIT, "incorrect", reviewer="ann")
@@ -164,8 +197,8 @@ def _exported(store: FeedbackStore, classifier_id: str | None = "kw") -> list[La
     ]
 
 
-def test_export_round_trips_into_the_gold_format(tmp_path):
-    store = FeedbackStore(tmp_path / "fb.sqlite")
+def test_export_round_trips_into_the_gold_format(target):
+    store = FeedbackStore(target)
     store.record("Q787", "kw", HIT, "correct", note="yes", reviewer="ann")
     miss = {
         **HIT,
@@ -194,8 +227,8 @@ def test_export_round_trips_into_the_gold_format(tmp_path):
     assert by_id["p3"].spans == [] and by_id["p3"].metadata["feedback"]["verdict"] == "incorrect"
 
 
-def test_reviewers_combine_like_labellers_and_a_missed_hit_covers_the_passage(tmp_path):
-    store = FeedbackStore(tmp_path / "fb.sqlite")
+def test_reviewers_combine_like_labellers_and_a_missed_hit_covers_the_passage(target):
+    store = FeedbackStore(target)
     store.record("Q787", "kw", HIT, "correct", reviewer="ann")
     store.record("Q787", "kw", HIT, "incorrect", reviewer="bob")
     store.record("Q787", "kw", MISS, "incorrect")  # no spans predicted, reviewer: a miss
@@ -279,8 +312,8 @@ def _page_of_cards_script() -> None:
 
 
 @pytest.fixture
-def feedback_env(tmp_path, monkeypatch) -> Path:
-    db = tmp_path / "fb.sqlite"
+def feedback_env(target, tmp_path, monkeypatch) -> Path | str:
+    db = target
     (tmp_path / "data").mkdir()
     monkeypatch.setenv("PREDICTIONS_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PREDICTIONS_FEEDBACK_DB", str(db))
@@ -307,21 +340,24 @@ def test_controls_save_on_change_and_show_the_current_judgement(feedback_env):
     assert not fresh.get("download_button")[0].proto.disabled
 
 
-def test_a_page_of_cards_reads_the_judgements_once(feedback_env, monkeypatch):
+def test_a_page_of_cards_reads_the_judgements_once(feedback_env):
     store = FeedbackStore(feedback_env)
     store.record("Q787", "kw", _passage("p3", "timber 3"), "correct", reviewer="ann")
     store.record("Q787", "kw", _passage("p4", "timber 4"), "incorrect", reviewer="bob")
     store.record("Q787", "other", _passage("p5", "timber 5"), "correct", reviewer="ann")
-    connect, opened = sqlite3.connect, []
+    queries: list[str] = []
 
-    def counting_connect(*args, **kwargs):
-        opened.append(args[0])
-        return connect(*args, **kwargs)
+    def count(_connection, _cursor, statement, *_args) -> None:
+        if "judgements" in statement:
+            queries.append(statement)
 
-    monkeypatch.setattr(sqlite3, "connect", counting_connect)
-    app = AppTest.from_function(_page_of_cards_script, default_timeout=30).run()
+    sa.event.listen(sa.Engine, "before_cursor_execute", count)
+    try:
+        app = AppTest.from_function(_page_of_cards_script, default_timeout=30).run()
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", count)
     assert not app.exception
-    assert len(opened) <= 2, f"{len(opened)} connections for one run of 50 cards"
+    assert len(queries) <= 2, f"{len(queries)} queries for one run of 50 cards"
     captions = [caption.value for caption in app.caption]
     assert len(captions) == 50
     assert captions[3].startswith("Your judgement: ✓ correct")

@@ -17,6 +17,8 @@ EVERY_FIELD_SET = Filters(
     year_max=2024,
     document_id="CCLW",
     has_spans=True,
+    min_score=0.25,
+    max_score=0.9,
     sort="random",
     seed=7,
     page=3,
@@ -64,3 +66,17 @@ def test_a_seed_is_only_kept_for_a_shuffle(widget_state: dict):
     widget_state["browse_sort"] = "length_desc"
     params = filter_panel.widget_params("browse")
     assert params["sort"] == "length_desc" and "seed" not in params
+
+
+def test_the_score_slider_holds_the_score_bounds(widget_state: dict):
+    # the slider's callback turns a range into the two URL fields; the whole range is no bound
+    filter_panel.seed_filter_widgets("browse", Filters(), None)
+    for chosen, expected in [
+        ((0.35000000000000003, 1.0), {"min_score": "0.35"}),
+        ((0.0, 0.5), {"max_score": "0.5"}),
+        ((0.2, 0.8), {"min_score": "0.2", "max_score": "0.8"}),
+        ((0.0, 1.0), {}),
+    ]:
+        widget_state["browse_score_range"] = chosen
+        filter_panel._score_range_changed("browse")
+        assert filter_panel.widget_params("browse") == expected

@@ -103,7 +103,9 @@ def test_publisher_role_exists_only_when_principals_are_configured(plain_stack, 
 def test_target_group_checks_health_and_keeps_sessions_sticky(stack, request):
     synthesis: Synthesis = request.getfixturevalue(stack)
     target_group = synthesis.one("aws:lb/targetGroup:TargetGroup").inputs
-    assert target_group["healthCheck"]["path"] == "/api/health"
+    # The readiness path: 503 until the task's first sync finished, so no traffic before data.
+    assert target_group["healthCheck"]["path"] == "/api/health?ready=true"
+    assert target_group["healthCheck"]["matcher"] == "200"
     assert target_group["healthCheck"]["enabled"] is True
     assert target_group["stickiness"]["enabled"] is True
     assert target_group["stickiness"]["type"] == "lb_cookie"

@@ -59,6 +59,22 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
         ({"allowedCidrs": ["10.0.0.0/8"], "oidcIssuer": "https://x"}, REGION, "half configured"),
         ({"allowedCidrs": ["10.0.0.0/8"], "allowedCidr": ["1.2.3.4/32"]}, REGION, "unknown config"),
         ({"allowedCidrs": ["10.0.0.0/8"], "publisherPrincipalArns": ["ci"]}, REGION, "IAM ARNs"),
+        ({"allowedCidrs": ["10.0.0.0/8"], "dbBackupRetentionDays": 3}, REGION, "at least a week"),
+        ({"allowedCidrs": ["10.0.0.0/8"], "dbBackupRetentionDays": 40}, REGION, "7..35"),
+        ({"allowedCidrs": ["10.0.0.0/8"], "dbEngineVersion": "9.6"}, REGION, "dbEngineVersion"),
+        ({"allowedCidrs": ["10.0.0.0/8"], "dbEngineVersion": "latest"}, REGION, "major version"),
+        ({"allowedCidrs": ["10.0.0.0/8"], "dbInstanceClass": "t4g.micro"}, REGION, "db.t4g.micro"),
+        ({"allowedCidrs": ["10.0.0.0/8"], "dbAllocatedStorageGb": 5}, REGION, "20..65536"),
+        (
+            {
+                "allowedCidrs": ["10.0.0.0/8"],
+                "dbAllocatedStorageGb": 50,
+                "dbMaxAllocatedStorageGb": 30,
+            },
+            REGION,
+            "autoscaling ceiling",
+        ),
+        ({"allowedCidrs": ["10.0.0.0/8"], "startupGraceSeconds": -1}, REGION, "in 0..86400"),
     ],
 )
 def test_bad_configuration_is_refused_with_a_clear_message(values, region, complaint):
@@ -93,6 +109,9 @@ def test_example_stack_config_is_valid_and_complete():
         key.split(":", 1)[1]: v for key, v in example.items() if key.startswith(f"{project}:")
     }
     assert set(values) <= set(CONFIG_KEYS)
+    # Every key is shown, set or commented out, so the example documents them all.
+    text = (INFRA_DIR / "Pulumi.dev.yaml.example").read_text()
+    assert [key for key in CONFIG_KEYS if f"{project}:{key}:" not in text] == []
     config = parse_stack_config(values, region=example["aws:region"])
     assert config == plain_config(allowedCidrs=example[f"{project}:allowedCidrs"])
 

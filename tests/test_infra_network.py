@@ -144,9 +144,8 @@ def test_private_tasks_reach_s3_ecr_and_logs_through_endpoints(plain_stack):
         e.inputs["serviceName"]: e.inputs
         for e in plain_stack.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
     }
-    assert set(endpoints) == {
-        f"com.amazonaws.{REGION}.{service}" for service in ("s3", "ecr.api", "ecr.dkr", "logs")
-    }
+    services = ("s3", "ecr.api", "ecr.dkr", "logs", "secretsmanager")
+    assert set(endpoints) == {f"com.amazonaws.{REGION}.{service}" for service in services}
     s3_endpoint = endpoints[f"com.amazonaws.{REGION}.s3"]
     assert s3_endpoint["vpcEndpointType"] == "Gateway"
     assert s3_endpoint["routeTableIds"] == [plain_stack.named("predictions-private-rt").id]
@@ -157,5 +156,9 @@ def test_private_tasks_reach_s3_ecr_and_logs_through_endpoints(plain_stack):
     egress = [
         r.inputs for r in plain_stack.of_type(T_EGRESS) if r.inputs["securityGroupId"] == task_sg.id
     ]
-    assert {(r["fromPort"], r["toPort"]) for r in egress} == {(443, 443)}
-    assert all("cidrIpv4" not in r for r in egress), "tasks may only talk to the endpoints"
+    database_sg = plain_stack.named("predictions-db-sg")
+    https = [r for r in egress if (r["fromPort"], r["toPort"]) == (443, 443)]
+    postgres = [r for r in egress if (r["fromPort"], r["toPort"]) == (5432, 5432)]
+    assert len(https) + len(postgres) == len(egress), egress
+    assert [r["referencedSecurityGroupId"] for r in postgres] == [database_sg.id]
+    assert all("cidrIpv4" not in r for r in egress), "tasks may only talk to endpoints and the DB"

@@ -26,6 +26,9 @@ from tests.page_support import (
     shown_range,
     table_of,
 )
+from tests.score_support import CLASSIFIER as SCORED_CLASSIFIER
+from tests.score_support import QID as SCORED_QID
+from tests.score_support import write_passages
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 BROWSE = "pages/browse.py"
@@ -201,3 +204,95 @@ def test_url_values_quoted_in_messages_are_not_read_as_markdown(demo_q218):
     assert "**classifier**" in text and "**year_min**" in text
     assert "[click me](" not in text  # escaped: shown as text, not made a link
     assert r"\[click me\]" in text
+
+
+# --- scores and links --------------------------------------------------------------------
+
+
+@pytest.fixture
+def scored_data(use_data, tmp_path: Path) -> Path:
+    """A data dir whose only classifier has scores (tests/score_support.py's passages)."""
+    data = use_data(tmp_path / "scored")
+    write_passages(data / SCORED_QID / SCORED_CLASSIFIER / "predictions.jsonl")
+    return data
+
+
+def card_ids(at) -> list[str]:
+    return [re.search(r"<b>id</b> ([^<]+)</span>", card)[1] for card in cards(at)]
+
+
+def test_browse_shows_scores_and_filters_and_sorts_by_them(scored_data: Path):
+    at = open_page(BROWSE, {"concept": SCORED_QID})
+    assert "<b>score</b> 0.900" in cards(at)[0]
+    assert all("<b>score</b>" not in card for card in cards(at)[1:3])  # p2, p3: no score
+    options = at.selectbox(key="browse_sort").options
+    assert "highest score first" in options and "lowest score first" in options
+    at.slider(key="browse_score_range").set_value((0.5, 1.0)).run()
+    assert at.query_params["min_score"] == "0.5" and "max_score" not in at.query_params
+    assert shown_counts(at) == (3, 6)
+    at.selectbox(key="browse_sort").set_value("score_desc").run()
+    assert at.query_params["sort"] == "score_desc"
+    assert card_ids(at) == ["p1", "p5", "p4"]
+    at.slider(key="browse_score_range").set_value((0.0, 0.5)).run()
+    assert at.query_params["max_score"] == "0.5" and "min_score" not in at.query_params
+    assert card_ids(at) == ["p4", "p6"]
+    assert r"score at most 0\.5" in " ".join(m.value for m in at.markdown)  # Markdown-escaped
+    # a fresh browser opening the copied URL sees the same view, slider included
+    reopened = open_page(BROWSE, dict(at.query_params))
+    assert card_ids(reopened) == ["p4", "p6"]
+    assert reopened.slider(key="browse_score_range").value == (0.0, 0.5)
+    # back to the whole range: no bound, the unscored passages come back
+    at.slider(key="browse_score_range").set_value((0.0, 1.0)).run()
+    assert "max_score" not in at.query_params and shown_counts(at) == (6, 6)
+    assert card_ids(at)[-2:] == ["p2", "p3"]  # unscored last
+
+
+def test_score_controls_only_where_there_are_scores(demo_q218):
+    _, base = demo_q218
+    at = open_page(BROWSE, base)
+    assert not [slider for slider in at.slider if slider.key == "browse_score_range"]
+    assert "highest score first" not in at.selectbox(key="browse_sort").options
+    assert all("<b>score</b>" not in card for card in cards(at))
+    # a URL asking for scores is still honoured (as the API does): nothing has a score
+    at = open_page(BROWSE, {**base, "min_score": "0.5", "sort": "score_desc"})
+    assert shown_counts(at)[0] == 0 and not messages(at)
+    assert at.selectbox(key="browse_sort").value == "score_desc"
+
+
+def test_bad_score_bounds_in_the_url_get_a_message(scored_data: Path):
+    at = open_page(BROWSE, {"concept": SCORED_QID, "min_score": "0.9", "max_score": "0.2"})
+    assert "**min_score**" in messages(at)
+    # min_score is dropped, max_score still applies: only p6 (0.1) is at most 0.2
+    assert at.query_params["max_score"] == "0.2" and card_ids(at) == ["p6"]
+
+
+def test_cards_link_to_their_document_and_the_header_to_the_concept(scored_data: Path):
+    at = open_page(BROWSE, {"concept": SCORED_QID})
+    first = cards(at)[0]
+    link = "https://app.climatepolicyradar.org/documents/plan-d1?id=family-d1"
+    assert f'<a href="{link}" target="_blank" rel="noopener noreferrer">' in first
+    assert "Plan d1 &lt;b&gt;&amp;&lt;/b&gt;</a>" in first  # the name, escaped
+    assert all("<a " not in card for card in cards(at)[2:])  # no slug: the id, unlinked
+    captions = " ".join(caption.value for caption in at.caption)
+    assert "(https://climatepolicyradar.wikibase.cloud/wiki/Item:Q218)" in captions
+
+
+def test_empty_link_settings_mean_no_links(scored_data: Path, monkeypatch):
+    monkeypatch.setenv("PREDICTIONS_DOCUMENT_URL", "")
+    monkeypatch.setenv("PREDICTIONS_CONCEPT_URL", "")
+    at = open_page(BROWSE, {"concept": SCORED_QID})
+    assert cards(at) and all("<a " not in card for card in cards(at))
+    assert "Plan d1" in cards(at)[0]
+    assert "Concept page" not in " ".join(caption.value for caption in at.caption)
+
+
+def test_real_vibe_checker_cards_show_name_link_and_score(use_data, real_fixtures: Path, tmp_path):
+    data = use_data(tmp_path / "vibe")
+    shutil.copytree(real_fixtures / "vibe_current", data)
+    at = open_page(BROWSE, {"concept": "Q218", "sort": "score_desc", "page_size": "10"})
+    first = cards(at)[0]
+    assert re.search(r"<b>score</b> (0|1)\.\d{3}", first)
+    link = re.search(r'<a href="([^"]+)"[^>]*>Document CPR\.document\.[^<]+</a>', first)
+    assert link and link[1].startswith("https://app.climatepolicyradar.org/documents/cpr-document-")
+    assert set(re.findall(r"<(\w+)", first)) <= {"div", "span", "b", "a", "mark"}
+    assert [slider.key for slider in at.slider] == ["browse_score_range"]

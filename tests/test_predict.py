@@ -448,3 +448,90 @@ def test_an_out_dir_that_cannot_be_written_is_a_clear_error(tmp_path: Path, caps
     assert code == 2
     assert "cannot write predictions into" in capsys.readouterr().err
     assert blocker.read_text(encoding="utf-8") == "a file where the data dir should be"
+
+
+# --------------------------------------------------------------------------- gold passages too
+
+
+@pytest.fixture
+def q787_gold_concept(tmp_path: Path) -> Path:
+    """A copy of the demo's Q787 concept file: gold labels by two annotators."""
+    copy = tmp_path / "concepts" / "Q787.json"
+    copy.parent.mkdir(exist_ok=True)
+    shutil.copy(DEMO_DATA_DIR / "Q787" / "concept.json", copy)
+    return copy
+
+
+def _evaluate(settings):
+    from predictions_core.analysis.evaluation import evaluate_concept
+    from predictions_core.data.store import PredictionStore
+
+    return evaluate_concept(PredictionStore(settings), "Q787", n_resamples=10)
+
+
+def test_predict_also_predicts_the_gold_passages_so_evaluate_scores_them(
+    tmp_path: Path, q787_gold_concept: Path, settings_for, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gold = Concept.model_validate_json(q787_gold_concept.read_text(encoding="utf-8"))
+    gold_texts = {p.text for p in gold.labelled_passages}
+    # a passages file sharing no passage with the gold set (one id collides with a gold id)
+    rows = [
+        {"id": gold.labelled_passages[0].id, "text": "Timber concessions expire in 2030."},
+        {"id": "other-2", "text": "Illegal logging fell by a third."},
+    ]
+    assert not gold_texts & {row["text"] for row in rows}
+    passages = tmp_path / "passages.jsonl"
+    passages.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    out = tmp_path / "out"
+    args = ("predict", "Q787", "--passages", passages, "--concept", q787_gold_concept, "--out", out)
+    assert run_cli(*args) == 0
+    n_gold = len(gold.labelled_passages)
+    assert f"+ {n_gold} of the concept's {n_gold} gold passages" in capsys.readouterr().out
+    result = _evaluate(settings_for(out))
+    assert len(result.classifiers) == len(CLASSIFIER_KINDS)
+    for classifier in result.classifiers:
+        assert (classifier.n_covered, classifier.n_excluded) == (n_gold, 0)
+        assert classifier.passage.f1 is not None
+        lines = read_lines(out / "Q787" / classifier.id / "predictions.jsonl")
+        assert len(lines) == len(rows) + n_gold
+        assert [line["text"] for line in lines[:2]] == [row["text"] for row in rows]
+        by_text = {line["text"]: line for line in lines}
+        first = gold.labelled_passages[0]
+        # its id was taken by another text: renamed, its metadata kept
+        assert by_text[first.text]["id"] == f"gold.{first.id}"
+        assert by_text[first.text]["metadata"] == first.metadata
+        second = gold.labelled_passages[1]
+        assert by_text[second.text]["id"] == second.id
+
+
+def test_no_gold_leaves_the_gold_passages_out(
+    tmp_path: Path, q787_gold_concept: Path, settings_for, capsys: pytest.CaptureFixture[str]
+) -> None:
+    passages = tmp_path / "passages.jsonl"
+    # one positive and one negative: the file lists negatives, so gold passages it lacks are
+    # excluded (not assumed negative)
+    passages.write_text(
+        '{"id": "x", "text": "Timber concessions expire."}\n{"id": "y", "text": "Sea level."}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    argv = ("predict", "Q787", "--passages", passages, "--concept", q787_gold_concept)
+    assert run_cli(*argv, "--out", out, "--no-gold", "--classifier", "keyword") == 0
+    assert "were not predicted (--no-gold)" in capsys.readouterr().out
+    (classifier,) = _evaluate(settings_for(out)).classifiers
+    n_gold = len(Concept.model_validate_json(q787_gold_concept.read_bytes()).labelled_passages)
+    assert (classifier.n_covered, classifier.n_excluded) == (0, n_gold)
+
+
+def test_gold_passages_already_in_the_passages_file_are_not_repeated(
+    tmp_path: Path, q787_gold_concept: Path
+) -> None:
+    gold = Concept.model_validate_json(q787_gold_concept.read_text(encoding="utf-8"))
+    # half of the gold passages, under other ids: found by their text
+    half = gold.labelled_passages[: len(gold.labelled_passages) // 2]
+    passages = [Passage(f"file-{n}", p.text, {}) for n, p in enumerate(half)]
+    (run,) = predict_concept(gold, passages, ["keyword"], tmp_path, now=FIXED_NOW)
+    assert run.n_gold_added == len(gold.labelled_passages) - len(half)
+    assert run.n_passages == len(gold.labelled_passages)
+    lines = read_lines(tmp_path / "Q787" / run.classifier_id / "predictions.jsonl")
+    assert len({line["text"] for line in lines}) == len(lines)

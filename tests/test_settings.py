@@ -68,6 +68,16 @@ def test_every_variable_is_read_from_the_environment(tmp_path, monkeypatch):
         "PREDICTIONS_SYNC_INTERVAL_S": "30",
         "PREDICTIONS_CACHE_DIR": str(tmp_path / "c"),
         "PREDICTIONS_FEEDBACK_DB": str(tmp_path / "f.db"),
+        "PREDICTIONS_FEEDBACK_DB_HOST": "db.internal",
+        "PREDICTIONS_FEEDBACK_DB_PORT": "5433",
+        "PREDICTIONS_FEEDBACK_DB_NAME": "predictions",
+        "PREDICTIONS_FEEDBACK_DB_USER": "app",
+        "PREDICTIONS_FEEDBACK_DB_PASSWORD": "s3cret",
+        "PREDICTIONS_REVIEWER_FROM_ALB": "true",
+        "PREDICTIONS_ALB_ARN": "arn:aws:elasticloadbalancing:eu-west-2:1:loadbalancer/app/a/b",
+        "PREDICTIONS_ALB_PUBLIC_KEYS_URL": "http://127.0.0.1:1/keys",
+        "PREDICTIONS_DOCUMENT_URL": "https://example.org/d/{document_slug}",
+        "PREDICTIONS_CONCEPT_URL": "https://example.org/c/{qid}",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
@@ -80,7 +90,15 @@ def test_every_variable_is_read_from_the_environment(tmp_path, monkeypatch):
     )
     assert settings.sync_interval_s == 30
     assert settings.resolved_cache_dir == tmp_path / "c"
-    assert settings.resolved_feedback_db == tmp_path / "f.db"
+    assert settings.resolved_feedback_db == tmp_path / "f.db"  # the whole value wins over parts
+    assert (settings.feedback_db_host, settings.feedback_db_port) == ("db.internal", 5433)
+    assert (settings.feedback_db_name, settings.feedback_db_user) == ("predictions", "app")
+    assert settings.feedback_db_password.get_secret_value() == "s3cret"
+    assert settings.reviewer_from_alb is True
+    assert settings.alb_arn == values["PREDICTIONS_ALB_ARN"]
+    assert settings.alb_public_keys_url == "http://127.0.0.1:1/keys"
+    assert settings.document_url == "https://example.org/d/{document_slug}"
+    assert settings.concept_url == "https://example.org/c/{qid}"
     assert len(values) == len(Settings.model_fields)  # the test names every setting
 
 
@@ -125,3 +143,27 @@ def test_every_true_word_is_read_as_true(value):
 
 def test_every_field_is_described():
     assert all(field.description for field in Settings.model_fields.values())
+
+
+def test_the_feedback_db_is_a_path_or_a_postgresql_url():
+    url = "postgresql://app:pw@db.internal:5432/predictions"
+    assert from_environment({"PREDICTIONS_FEEDBACK_DB": url}).resolved_feedback_db == url
+    relative = from_environment({"PREDICTIONS_FEEDBACK_DB": "data/fb.sqlite"})
+    assert relative.resolved_feedback_db == Path("data/fb.sqlite")
+
+
+def test_the_feedback_db_in_parts_makes_an_encoded_url_and_hides_the_password():
+    parts = {
+        "PREDICTIONS_FEEDBACK_DB_HOST": "db.internal",
+        "PREDICTIONS_FEEDBACK_DB_NAME": "predictions",
+        "PREDICTIONS_FEEDBACK_DB_USER": "app@team",
+        "PREDICTIONS_FEEDBACK_DB_PASSWORD": "p@ss:w/rd%?#",
+    }
+    settings = from_environment(parts)
+    assert settings.resolved_feedback_db == (
+        "postgresql+psycopg://app%40team:p%40ss%3Aw%2Frd%25%3F%23@db.internal:5432/predictions"
+    )
+    assert "p@ss" not in repr(settings) and "p@ss" not in str(settings.model_dump())
+    without_name = from_environment({**parts, "PREDICTIONS_FEEDBACK_DB_NAME": ""})
+    with pytest.raises(InvalidParameterError, match="PREDICTIONS_FEEDBACK_DB_NAME"):
+        without_name.resolved_feedback_db  # noqa: B018

@@ -46,9 +46,9 @@ def test_concurrent_first_requests_parse_the_file_once(demo_copy: Path, settings
     parsed: list[Path] = []
     real_load = store_module.load_predictions_file
 
-    def counting_load(path, cache_dir=None):
+    def counting_load(path, cache_dir=None, **options):
         parsed.append(path)
-        return real_load(path, cache_dir)
+        return real_load(path, cache_dir, **options)
 
     monkeypatch.setattr(store_module, "load_predictions_file", counting_load)
     store = PredictionStore(settings_for(demo_copy))

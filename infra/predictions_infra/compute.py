@@ -3,6 +3,10 @@
 Each task syncs the bucket into its own disk at start-up and then every
 `syncIntervalSeconds` (PREDICTIONS_SYNC_INTERVAL_S), so new predictions reach running tasks
 without a redeploy; the task role can therefore only list and read that bucket.
+
+Reviewers' judgements go to the shared PostgreSQL database (database.py): the container gets its
+host, port and name as environment values and its user name and password as ECS `secrets`, which
+the execution role reads from the RDS-managed secret when the task starts.
 """
 
 from __future__ import annotations
@@ -14,6 +18,12 @@ import pulumi
 import pulumi_aws as aws
 
 from predictions_infra.config import StackConfig
+from predictions_infra.database import (
+    FeedbackDatabase,
+    container_database_environment,
+    container_secrets,
+    secret_read_policy,
+)
 from predictions_infra.load_balancer import LoadBalancer
 from predictions_infra.network import Network
 from predictions_infra.storage import DataBucket, task_read_policy
@@ -22,7 +32,6 @@ CONTAINER_NAME = "app"
 # Inside the image the app runs from /app; this directory is writable by its user.
 CONTAINER_DATA_DIR = "/app/data/processed"
 EXECUTION_ROLE_POLICY_ARN = aws.iam.ManagedPolicy.AMAZON_ECS_TASK_EXECUTION_ROLE_POLICY
-HEALTH_CHECK_GRACE_SECONDS = 180
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,7 @@ class ServiceResources:
 
     repository: aws.ecr.Repository
     cluster: aws.ecs.Cluster
+    task_definition: aws.ecs.TaskDefinition
     service: aws.ecs.Service
     log_group: aws.cloudwatch.LogGroup
 
@@ -80,9 +90,22 @@ def ecr_lifecycle_policy(keep_images: int) -> str:
     return json.dumps({"rules": rules})
 
 
-def container_environment(config: StackConfig, bucket_name: str) -> list[dict[str, str]]:
-    """The app's settings (CONTRACT §3) as ECS environment entries."""
+def container_environment(
+    config: StackConfig, bucket_name: str, database_address: str, alb_arn: str
+) -> list[dict[str, str]]:
+    """The app's settings (CONTRACT §3) as ECS environment entries; no credentials among them.
+
+    With OIDC sign-in at the load balancer, the reviewer is the signed-in user: the app trusts
+    the `x-amzn-oidc-data` token only when this load balancer (`alb_arn`) signed it.
+    """
+    sign_in = (
+        {"PREDICTIONS_REVIEWER_FROM_ALB": "true", "PREDICTIONS_ALB_ARN": alb_arn}
+        if config.oidc is not None
+        else {}
+    )
     environment = {
+        **sign_in,
+        **container_database_environment(database_address),
         "PORT": str(config.app_port),
         "PREDICTIONS_S3_BUCKET": bucket_name,
         "PREDICTIONS_S3_PREFIX": config.s3_prefix,
@@ -98,7 +121,9 @@ def container_environment(config: StackConfig, bucket_name: str) -> list[dict[st
     return [{"name": key, "value": value} for key, value in sorted(environment.items())]
 
 
-def _task_roles(config: StackConfig, data: DataBucket) -> tuple[aws.iam.Role, aws.iam.Role]:
+def _task_roles(
+    config: StackConfig, data: DataBucket, database: FeedbackDatabase
+) -> tuple[aws.iam.Role, aws.iam.Role]:
     trust = json.dumps(
         {
             "Version": "2012-10-17",
@@ -117,6 +142,12 @@ def _task_roles(config: StackConfig, data: DataBucket) -> tuple[aws.iam.Role, aw
         role=execution_role.name,
         policy_arn=EXECUTION_ROLE_POLICY_ARN,
     )
+    # ECS (not the app) reads the database credentials, with the execution role, at task start.
+    aws.iam.RolePolicy(
+        f"{config.name}-execution-read-db-secret",
+        role=execution_role.id,
+        policy=database.secret_arn.apply(secret_read_policy),
+    )
     task_role = aws.iam.Role(f"{config.name}-task", assume_role_policy=trust)
     aws.iam.RolePolicy(
         f"{config.name}-task-read-s3",
@@ -126,14 +157,20 @@ def _task_roles(config: StackConfig, data: DataBucket) -> tuple[aws.iam.Role, aw
     return execution_role, task_role
 
 
-def _task_definition(config, data, repository, log_group) -> aws.ecs.TaskDefinition:
-    execution_role, task_role = _task_roles(config, data)
+def _task_definition(
+    config, data, database, repository, log_group, alb_arn
+) -> aws.ecs.TaskDefinition:
+    execution_role, task_role = _task_roles(config, data, database)
+    environment = pulumi.Output.all(data.name, database.address, alb_arn).apply(
+        lambda values: container_environment(config, *values)
+    )
     container = {
         "name": CONTAINER_NAME,
         "image": pulumi.Output.concat(repository.repository_url, ":", config.image_tag),
         "essential": True,
         "portMappings": [{"containerPort": config.app_port, "protocol": "tcp"}],
-        "environment": data.name.apply(lambda bucket: container_environment(config, bucket)),
+        "environment": environment,
+        "secrets": database.secret_arn.apply(container_secrets),
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {
@@ -164,6 +201,7 @@ def build_service(
     data: DataBucket,
     load_balancer: LoadBalancer,
     repository: aws.ecr.Repository,
+    database: FeedbackDatabase,
 ) -> ServiceResources:
     """Cluster, log group, task definition, the Fargate service and its auto scaling."""
     name = config.name
@@ -173,7 +211,9 @@ def build_service(
     cluster = aws.ecs.Cluster(
         f"{name}-cluster", settings=[{"name": "containerInsights", "value": "enabled"}]
     )
-    task_definition = _task_definition(config, data, repository, log_group)
+    task_definition = _task_definition(
+        config, data, database, repository, log_group, load_balancer.alb.arn
+    )
     service = aws.ecs.Service(
         f"{name}-service",
         cluster=cluster.arn,
@@ -192,8 +232,9 @@ def build_service(
                 "container_port": config.app_port,
             }
         ],
-        # A task syncs the bucket before it answers health checks.
-        health_check_grace_period_seconds=HEALTH_CHECK_GRACE_SECONDS,
+        # The target group routes to a task once its readiness path answers 200, i.e. after its
+        # first sync; until then ECS ignores the failing checks, for at most this long.
+        health_check_grace_period_seconds=config.startup_grace_s,
         deployment_circuit_breaker={"enable": True, "rollback": True},
         deployment_minimum_healthy_percent=100,
         deployment_maximum_percent=200,
@@ -205,7 +246,7 @@ def build_service(
         ),
     )
     _cpu_autoscaling(config, cluster, service)
-    return ServiceResources(repository, cluster, service, log_group)
+    return ServiceResources(repository, cluster, task_definition, service, log_group)
 
 
 def _cpu_autoscaling(config: StackConfig, cluster: aws.ecs.Cluster, service: aws.ecs.Service):

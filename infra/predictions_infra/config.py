@@ -42,6 +42,13 @@ CONFIG_KEYS: dict[str, str] = {
     "ecrKeepImages": "int",
     "publisherPrincipalArns": "list",
     "bucketForceDestroy": "bool",
+    "startupGraceSeconds": "int",
+    "dbInstanceClass": "str",
+    "dbEngineVersion": "str",
+    "dbAllocatedStorageGb": "int",
+    "dbMaxAllocatedStorageGb": "int",
+    "dbBackupRetentionDays": "int",
+    "dbMultiAz": "bool",
 }
 OIDC_CLIENT_SECRET_KEY = "oidcClientSecret"
 _OIDC_REQUIRED_KEYS = (
@@ -66,6 +73,15 @@ FARGATE_MEMORY_MIB = {
     16384: (32768, 122880, 8192),
 }
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+# RDS PostgreSQL: a major version ("16") lets RDS pick and upgrade the minor one; "16.4" pins it.
+_DB_ENGINE_VERSION = re.compile(r"^(1[3-9])(\.\d{1,2})?$")
+_DB_INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+# Judgements are the users' work: at least a week of point-in-time recovery (RDS allows 35).
+DB_MIN_BACKUP_DAYS, DB_MAX_BACKUP_DAYS = 7, 35
+# gp3 storage on RDS PostgreSQL: 20 GiB minimum; 65536 GiB maximum.
+DB_MIN_STORAGE_GB, DB_MAX_STORAGE_GB = 20, 65536
+# ECS counts a health-check grace period in seconds; beyond a day it can only be a typo.
+MAX_STARTUP_GRACE_SECONDS = 86400
 
 
 class InfraConfigError(pulumi.RunError):
@@ -110,6 +126,14 @@ class StackConfig:
     ecr_keep_images: int = 20
     publisher_principal_arns: tuple[str, ...] = field(default_factory=tuple)
     bucket_force_destroy: bool = False
+    # How long ECS lets a new task fail the readiness check (first sync) before replacing it.
+    startup_grace_s: int = 600
+    db_instance_class: str = "db.t4g.micro"
+    db_engine_version: str = "16"
+    db_allocated_storage_gb: int = 20
+    db_max_allocated_storage_gb: int = 100
+    db_backup_retention_days: int = 7
+    db_multi_az: bool = False
 
     @property
     def https_enabled(self) -> bool:
@@ -182,11 +206,25 @@ def parse_stack_config(
         "vpc_cidr": values.get("vpcCidr", defaults.vpc_cidr),
         "ecr_keep_images": values.get("ecrKeepImages", defaults.ecr_keep_images),
         "bucket_force_destroy": bool(values.get("bucketForceDestroy", False)),
+        "startup_grace_s": values.get("startupGraceSeconds", defaults.startup_grace_s),
+        "db_instance_class": str(values.get("dbInstanceClass", defaults.db_instance_class)),
+        "db_engine_version": str(values.get("dbEngineVersion", defaults.db_engine_version)),
+        "db_allocated_storage_gb": values.get(
+            "dbAllocatedStorageGb", defaults.db_allocated_storage_gb
+        ),
+        "db_max_allocated_storage_gb": values.get(
+            "dbMaxAllocatedStorageGb", defaults.db_max_allocated_storage_gb
+        ),
+        "db_backup_retention_days": values.get(
+            "dbBackupRetentionDays", defaults.db_backup_retention_days
+        ),
+        "db_multi_az": bool(values.get("dbMultiAz", defaults.db_multi_az)),
     }
     settings["oidc"] = _check_oidc(values, oidc_client_secret, problems)
     stack_config = StackConfig(**settings)
     problems.extend(_check_sizes(stack_config))
     problems.extend(_check_network(stack_config))
+    problems.extend(_check_database(stack_config))
     if problems:
         raise InfraConfigError("invalid stack configuration:\n- " + "\n- ".join(problems))
     return stack_config
@@ -281,6 +319,43 @@ def _check_sizes(config: StackConfig) -> list[str]:
         problems.append(f"ecrKeepImages must be >= 1, got {config.ecr_keep_images}")
     if not _IMAGE_TAG.match(str(config.image_tag)):
         problems.append(f"imageTag {config.image_tag!r} is not a valid image tag")
+    if not 0 <= config.startup_grace_s <= MAX_STARTUP_GRACE_SECONDS:
+        problems.append(
+            f"startupGraceSeconds must be in 0..{MAX_STARTUP_GRACE_SECONDS}, "
+            f"got {config.startup_grace_s}"
+        )
+    return problems
+
+
+def _check_database(config: StackConfig) -> list[str]:
+    """The feedback database's keys: engine version, class, storage and backup bounds."""
+    problems = []
+    if not _DB_ENGINE_VERSION.match(config.db_engine_version):
+        problems.append(
+            f"dbEngineVersion must be a PostgreSQL major version 13..19, optionally with its "
+            f"minor version (e.g. 16 or 16.4), got {config.db_engine_version!r}"
+        )
+    if not _DB_INSTANCE_CLASS.match(config.db_instance_class):
+        problems.append(
+            f"dbInstanceClass must be an RDS instance class such as db.t4g.micro, "
+            f"got {config.db_instance_class!r}"
+        )
+    low, high = DB_MIN_STORAGE_GB, DB_MAX_STORAGE_GB
+    if not low <= config.db_allocated_storage_gb <= high:
+        problems.append(
+            f"dbAllocatedStorageGb must be in {low}..{high}, got {config.db_allocated_storage_gb}"
+        )
+    if not config.db_allocated_storage_gb <= config.db_max_allocated_storage_gb <= high:
+        problems.append(
+            "dbMaxAllocatedStorageGb (the storage autoscaling ceiling) must be in "
+            f"dbAllocatedStorageGb..{high}, got {config.db_max_allocated_storage_gb}"
+        )
+    days = config.db_backup_retention_days
+    if not DB_MIN_BACKUP_DAYS <= days <= DB_MAX_BACKUP_DAYS:
+        problems.append(
+            f"dbBackupRetentionDays must be in {DB_MIN_BACKUP_DAYS}..{DB_MAX_BACKUP_DAYS} "
+            f"(reviewers' judgements are kept recoverable for at least a week), got {days}"
+        )
     return problems
 
 

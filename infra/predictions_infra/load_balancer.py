@@ -4,6 +4,11 @@ Streamlit keeps one websocket per browser session, and a session's state lives i
 served it, so the target group uses sticky sessions (an ALB cookie). With `certificateArn` the
 ALB serves HTTPS on 443 and port 80 only redirects; without it, port 80 forwards (for trials).
 Optional OIDC sign-in is an `authenticate-oidc` action ahead of the forward on 443.
+
+The target group checks the app's readiness path, which answers 503 until the task's first sync
+of the bucket has finished and 200 after: the ALB routes to a task only once it has data, and
+during a deploy the old tasks keep serving until the new ones are ready. (`/api/health` itself
+answers 200 while syncing, for people and the image's HEALTHCHECK.)
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import pulumi_aws as aws
 from predictions_infra.config import StackConfig
 from predictions_infra.network import HTTP_PORT, HTTPS_PORT, Network
 
-HEALTH_CHECK_PATH = "/api/health"
+# The app's readiness check (CONTRACT §5's health route with `ready=true`).
+READINESS_PATH = "/api/health?ready=true"
 STICKY_SECONDS = 24 * 3600
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
@@ -53,7 +59,7 @@ def build_load_balancer(config: StackConfig, network: Network) -> LoadBalancer:
         deregistration_delay=30,
         health_check={
             "enabled": True,
-            "path": HEALTH_CHECK_PATH,
+            "path": READINESS_PATH,
             "protocol": "HTTP",
             "matcher": "200",
             "interval": 15,

@@ -25,7 +25,18 @@ _COMPUTED_OUTPUTS: dict[str, Callable[[str], dict[str, str]]] = {
     "aws:ecr/repository:Repository": lambda name: {"repositoryUrl": f"registry.mock/{name}"},
     "aws:lb/loadBalancer:LoadBalancer": lambda name: {"dnsName": f"{name}.elb.mock"},
     "aws:ec2/vpcEndpoint:VpcEndpoint": lambda name: {"prefixListId": f"pl-{name}"},
+    "aws:rds/instance:Instance": lambda name: {
+        "address": f"{name}.rds.mock",
+        "masterUserSecrets": [
+            {"secretArn": mock_secret_arn(name), "kmsKeyId": "", "secretStatus": "active"}
+        ],
+    },
 }
+
+
+def mock_secret_arn(instance_name: str) -> str:
+    """The ARN of the master-password secret RDS creates for this (mock) instance."""
+    return f"arn:aws:secretsmanager:mock:::secret:rds!{instance_name}-AbCdEf"
 
 
 def mock_arn(name: str) -> str:

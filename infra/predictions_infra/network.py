@@ -2,9 +2,12 @@
 
 Private tasks reach AWS through VPC endpoints rather than a NAT gateway: an S3 gateway endpoint
 (free; serves the data bucket and ECR's image layers) and interface endpoints for ECR and
-CloudWatch Logs. The app talks to nothing else, so tasks get no path to the internet at all,
-no NAT data-processing charge on every image pull and bucket sync, and the three endpoints cost
-about what one NAT gateway does (two, for a NAT per AZ, cost more).
+CloudWatch Logs, and Secrets Manager (ECS fetches the feedback database's credentials through it
+when a task starts). The app talks to nothing else, so tasks get no path to the internet at all,
+no NAT data-processing charge on every image pull and bucket sync, and the endpoints cost about
+what one or two NAT gateways do (an HA set-up needs a NAT per AZ).
+
+The feedback database has its own security group: PostgreSQL's port, from the tasks' group only.
 
 Security groups carry no inline rules; every rule is its own resource, so the ALB and task
 groups can reference each other without a dependency cycle, and tests can read each rule.
@@ -22,8 +25,9 @@ from predictions_infra.config import StackConfig
 
 HTTPS_PORT = 443
 HTTP_PORT = 80
+POSTGRES_PORT = 5432
 AZ_COUNT = 2
-INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs")
+INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Network:
     private_subnet_ids: list[pulumi.Output[str]]
     alb_security_group: aws.ec2.SecurityGroup
     task_security_group: aws.ec2.SecurityGroup
+    database_security_group: aws.ec2.SecurityGroup
 
 
 def build_network(config: StackConfig) -> Network:
@@ -69,7 +74,8 @@ def build_network(config: StackConfig) -> Network:
         )
     alb_sg, task_sg = _security_groups(config, vpc)
     _endpoints(config, vpc, private_ids, private_route_table, task_sg)
-    return Network(vpc, public_ids, private_ids, alb_sg, task_sg)
+    database_sg = _database_security_group(config, vpc, task_sg)
+    return Network(vpc, public_ids, private_ids, alb_sg, task_sg, database_sg)
 
 
 def _subnet(name, kind, index, vpc, zone, block, *, public: bool) -> aws.ec2.Subnet:
@@ -128,6 +134,19 @@ def _security_groups(
     return alb_sg, task_sg
 
 
+def _database_security_group(
+    config: StackConfig, vpc: aws.ec2.Vpc, task_sg: aws.ec2.SecurityGroup
+) -> aws.ec2.SecurityGroup:
+    """PostgreSQL reachable on its port from the tasks' group only; the tasks may connect to it."""
+    name = config.name
+    database_sg = aws.ec2.SecurityGroup(
+        f"{name}-db-sg", vpc_id=vpc.id, description="predictions feedback database"
+    )
+    _port_rule(f"{name}-db-in-postgres", "ingress", database_sg, task_sg, POSTGRES_PORT)
+    _port_rule(f"{name}-task-out-postgres", "egress", task_sg, database_sg, POSTGRES_PORT)
+    return database_sg
+
+
 def _port_rule(resource_name, direction, group, peer_group, port: int) -> None:
     """One TCP port between two security groups (`peer_group` is the source or destination)."""
     rule_type = (
@@ -147,7 +166,7 @@ def _port_rule(resource_name, direction, group, peer_group, port: int) -> None:
 
 
 def _endpoints(config, vpc, private_ids, private_route_table, task_sg) -> None:
-    """S3 gateway endpoint plus ECR/Logs interface endpoints; task egress is HTTPS to them only."""
+    """S3 gateway endpoint plus interface endpoints (ECR, Logs, Secrets Manager), HTTPS only."""
     name, region = config.name, config.region
     endpoint_sg = aws.ec2.SecurityGroup(
         f"{name}-endpoint-sg", vpc_id=vpc.id, description="VPC interface endpoints"

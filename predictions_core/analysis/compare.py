@@ -9,6 +9,9 @@ Agreement has two measures. Jaccard compares the sets of positive passages and n
 negatives. Cohen's kappa needs to know what each classifier said "no" to, so it is computed
 only when both files list their negatives (the per-classifier layout holds passages with
 empty spans), over the passages both classifiers saw.
+
+At a score threshold (`at_threshold`), a passage of a classifier with scores is positive only
+when its score is at least the threshold; every function here then works on that table.
 """
 
 from __future__ import annotations
@@ -56,8 +59,12 @@ class Agreement:
 
 
 def knows_negatives(layout: str, table: pa.Table) -> bool:
-    """True when a file lists passages without spans, so "not positive" means "said no"."""
-    if layout != "per_classifier" or table.num_rows == 0:
+    """True when a file lists passages without spans, so "not positive" means "said no".
+
+    The older layout holds positives only; per-classifier and per-document files may list
+    negatives, and do when at least one passage has no span.
+    """
+    if layout not in ("per_classifier", "per_document") or table.num_rows == 0:
         return False
     return bool(pc.any(pc.equal(table["n_spans"], 0)).as_py())
 
@@ -211,3 +218,20 @@ def disagreement_table(a: pa.Table, b: pa.Table, which: str) -> pa.Table:
         ORDER BY base.source_line
     """
     return fetch_arrow(sql, tables={"a": a, "b": b})
+
+
+def has_scores(table: pa.Table) -> bool:
+    """True when some passage of the table has a score (the loader's `score` column)."""
+    return "score" in table.column_names and table["score"].null_count < table.num_rows
+
+
+def at_threshold(table: pa.Table, threshold: float | None) -> pa.Table:
+    """The table with passages scoring below `threshold` (or unscored) made negative.
+
+    Unchanged without a threshold or without scores (such a classifier is unaffected).
+    """
+    if threshold is None or not has_scores(table):
+        return table
+    keep = pc.fill_null(pc.greater_equal(table["score"], threshold), False)
+    n_spans = pc.if_else(keep, table["n_spans"], pa.scalar(0, table.schema.field("n_spans").type))
+    return table.set_column(table.column_names.index("n_spans"), "n_spans", n_spans)

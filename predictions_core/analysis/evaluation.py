@@ -4,9 +4,13 @@ The gold set and how its passages are found in predictions: `gold`. The scores t
 (P/R/F1, kappa, bootstrap intervals, span matching): `metrics`. The typed results and their
 JSON: `results`. Each evaluation repeats the rules in `notes`.
 
-Slices (region, corpus, translated) read a gold passage's metadata through
-`data.metadata.metadata_value` and `flags.bool_or_none`, the paths and words Browse's filters
-use, so a passage lands in the slice whose filter shows it.
+Slices are the upstream evaluation's three equity columns, by their names (`translated`,
+`world_bank_region`, `document_metadata.corpus_type_name`); a gold passage's value is read
+through `data.metadata.metadata_value` and `flags.bool_or_none`, the paths and words Browse's
+filters use, so a passage lands in the slice whose filter shows it.
+
+`span_jaccard` (the upstream's span-level counting) is in `span_jaccard`; scores, thresholds
+and the best threshold in `thresholds`.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ from predictions_core.analysis.results import (
     LabellerAgreement,
     SliceScores,
 )
+from predictions_core.analysis.span_jaccard import span_jaccard
+from predictions_core.analysis.thresholds import apply_threshold, has_scores, threshold_report
 from predictions_core.data.catalogue import ClassifierEntry
 from predictions_core.data.metadata import metadata_value
 from predictions_core.data.models import LabelledPassage
@@ -49,7 +55,13 @@ from predictions_core.data.store import PredictionStore
 from predictions_core.errors import InvalidParameterError, NotFoundError
 from predictions_core.flags import bool_or_none
 
-SLICE_DIMENSIONS = ("region", "corpus", "translated")
+# the upstream's equity columns (its names are the API's keys) → the metadata field each reads
+SLICE_FIELDS = {
+    "world_bank_region": "region",
+    "document_metadata.corpus_type_name": "corpus",
+    "translated": "translated",
+}
+SLICE_DIMENSIONS = tuple(SLICE_FIELDS)
 UNKNOWN = "(unknown)"
 SMALL_SLICE = 10
 MAX_ERROR_CARDS = 1_000
@@ -64,6 +76,11 @@ NOTES = [
     "except in positives-only files, where they count as predicted negatives.",
     "Precision, recall and F1 are null where their denominator is zero.",
     "Intervals: 95% percentile bootstrap over passages.",
+    "span_jaccard counts spans as the knowledge-graph project's evaluation does: gold spans of "
+    "all labellers merged where they overlap, a gold span found when a predicted span's "
+    "Jaccard similarity with it exceeds the threshold.",
+    "With a threshold, a passage of a classifier with scores is predicted positive only when "
+    "its score (highest span prediction_probability) is at least the threshold.",
 ]
 
 FeedbackPassages = Callable[[], Sequence[LabelledPassage]]
@@ -73,8 +90,8 @@ FeedbackPassages = Callable[[], Sequence[LabelledPassage]]
 
 
 def slice_value(metadata: dict[str, Any], dimension: str) -> str:
-    """The passage's value of a slice dimension (`region`, `corpus`, `translated`)."""
-    value = metadata_value(metadata, dimension)
+    """The passage's value of a slice dimension (a key of `SLICE_FIELDS`)."""
+    value = metadata_value(metadata, SLICE_FIELDS[dimension])
     if dimension == "translated" and value is not None:
         flag = bool_or_none(value)
         value = None if flag is None else str(flag).lower()
@@ -95,11 +112,21 @@ def breakdown(scored: Sequence[ScoredPassage]) -> dict[str, list[SliceScores]]:
         for passage in scored:
             groups.setdefault(slice_value(passage.gold.metadata, dimension), []).append(passage)
         rows = [
-            SliceScores(value, len(members), _passage_scores(members), len(members) < SMALL_SLICE)
+            SliceScores(
+                value,
+                len(members),
+                _passage_scores(members),
+                len(members) < SMALL_SLICE,
+                _span_jaccard(members),
+            )
             for value, members in groups.items()
         ]
         result[dimension] = sorted(rows, key=lambda row: (-row.n, row.value))
     return result
+
+
+def _span_jaccard(scored: Sequence[ScoredPassage]):
+    return span_jaccard((p.gold.listed_spans, p.predicted_listed) for p in scored)
 
 
 def _error_card(passage: ScoredPassage) -> ErrorCard:
@@ -118,11 +145,18 @@ def score_classifier(
     matched: MatchedPredictions,
     n_issues: int = 0,
     *,
+    threshold: float | None = None,
     n_resamples: int = 1_000,
     seed: int = 0,
 ) -> ClassifierScores:
-    """Every score of one classifier on the gold passages it was matched to."""
-    scored = matched.scored
+    """Every score of one classifier on the gold passages it was matched to.
+
+    With `threshold` and a classifier with scores, every score is counted at the threshold
+    (`thresholds`); the curve and the best threshold always use every score.
+    """
+    applied = threshold if has_scores(matched.scored) else None
+    report = threshold_report(matched.scored, applied, n_resamples=n_resamples, seed=seed)
+    scored = apply_threshold(matched.scored, threshold)
     passage = _passage_scores(scored)
     false_positives = [p for p in scored if p.predicted_positive and not p.gold.is_positive]
     false_negatives = [p for p in scored if p.gold.is_positive and not p.predicted_positive]
@@ -141,6 +175,8 @@ def score_classifier(
         breakdown=breakdown(scored),
         false_positives=[_error_card(p) for p in false_positives[:MAX_ERROR_CARDS]],
         false_negatives=[_error_card(p) for p in false_negatives[:MAX_ERROR_CARDS]],
+        span_jaccard=_span_jaccard(scored),
+        threshold=report,
     )
 
 
@@ -186,6 +222,7 @@ def evaluate_concept(
     *,
     gold_source: str = "auto",
     feedback_passages: FeedbackPassages | None = None,
+    threshold: float | None = None,
     n_resamples: int = 1_000,
     seed: int = 0,
 ) -> Evaluation:
@@ -194,8 +231,10 @@ def evaluate_concept(
     `gold_source`: `concept` (labelled_passages of the concept file), `feedback` (reviewers'
     judgements), `both`, or `auto` (concept, else feedback). `feedback_passages` returns the
     reviewers' gold passages of `qid`; it is called only when the source needs them, and
-    None means there are none. Raises `InvalidParameterError` for a bad id or source,
-    `NotFoundError` for an unknown concept or when the chosen source holds no gold passage.
+    None means there are none. `threshold` (0..1): passages of classifiers with scores count
+    as predicted positive only when their score is at least it. Raises `InvalidParameterError`
+    for a bad id or source, `NotFoundError` for an unknown concept or when the chosen source
+    holds no gold passage.
     """
     entry = store.catalogue().concept(qid)
     check_gold_source(gold_source)
@@ -211,7 +250,12 @@ def evaluate_concept(
         matched = match_predictions(gold, loaded, qid)
         classifiers.append(
             score_classifier(
-                classifier, matched, len(loaded.issues), n_resamples=n_resamples, seed=seed
+                classifier,
+                matched,
+                len(loaded.issues),
+                threshold=threshold,
+                n_resamples=n_resamples,
+                seed=seed,
             )
         )
     return Evaluation(
@@ -225,6 +269,7 @@ def evaluate_concept(
         labeller_agreement=labeller_agreement(gold_from_passages(entry.gold_passages, qid)),
         small_slice=SMALL_SLICE,
         notes=NOTES,
+        threshold=threshold,
     )
 
 

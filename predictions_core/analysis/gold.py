@@ -8,12 +8,15 @@
   else by exact text. A gold passage that is not found is excluded from that classifier's
   scores (`n_excluded`) — except in a file with positives only (no row without spans, as the
   older layout writes): there a missing passage is a predicted negative (`assumed_negative`).
+- Scores: a matched passage's score is the highest `prediction_probability` among its spans of
+  the concept (else the table's `score` column, where the loader wrote one); None without one.
+  `ScoredPassage.at_threshold(T)` keeps a passage positive only when its score is >= T.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -36,6 +39,9 @@ class GoldPassage:
     metadata: dict[str, Any]
     spans: SpanSet
     spans_by_labeller: dict[str, SpanSet] = field(default_factory=dict)
+    # every labeller's spans of the concept in the order the file lists them, repeats kept:
+    # the upstream evaluation merges them in this order (`span_jaccard`)
+    listed_spans: tuple[tuple[int, int], ...] = ()
 
     @property
     def is_positive(self) -> bool:
@@ -45,15 +51,42 @@ class GoldPassage:
 
 @dataclass(frozen=True)
 class ScoredPassage:
-    """A gold passage and what one classifier predicted on it."""
+    """A gold passage and what one classifier predicted on it.
+
+    `predicted_listed` is the predicted spans as the file lists them (repeats kept) with
+    their `probabilities` (None where a span has none); `score` the passage's score.
+    """
 
     gold: GoldPassage
     predicted: SpanSet
+    predicted_listed: tuple[tuple[int, int], ...] = ()
+    probabilities: tuple[float | None, ...] = ()
+    score: float | None = None
 
     @property
     def predicted_positive(self) -> bool:
         """True when the classifier found at least one span of the concept."""
         return bool(self.predicted)
+
+    def at_threshold(self, threshold: float) -> ScoredPassage:
+        """What the classifier predicts when only passages scoring >= `threshold` count.
+
+        Below the threshold (or without a score) the passage has no predicted span; above
+        it, spans whose own probability is below the threshold are dropped too.
+        """
+        if self.score is not None and self.score >= threshold:
+            kept = [
+                (span, p)
+                for span, p in zip(self.predicted_listed, self.probabilities, strict=True)
+                if p is None or p >= threshold
+            ]
+        else:
+            kept = []
+        listed = tuple(span for span, _ in kept)
+        probabilities = tuple(p for _, p in kept)
+        return replace(
+            self, predicted=frozenset(listed), predicted_listed=listed, probabilities=probabilities
+        )
 
 
 def concept_spans(spans: Iterable[Any], qid: str, text_length: int) -> list[tuple[Any, int, int]]:
@@ -72,17 +105,18 @@ def concept_spans(spans: Iterable[Any], qid: str, text_length: int) -> list[tupl
 
 def gold_from_passages(passages: Iterable[LabelledPassage], qid: str) -> list[GoldPassage]:
     """Gold passages of concept `qid`, passages with the same text merged (spans united)."""
-    by_text: dict[str, tuple[LabelledPassage, dict[str, set]]] = {}
+    by_text: dict[str, tuple[LabelledPassage, dict[str, set], list]] = {}
     for passage in passages:
-        _, by_labeller = by_text.setdefault(passage.text, (passage, {}))
+        _, by_labeller, listed = by_text.setdefault(passage.text, (passage, {}, []))
         for span, start, end in concept_spans(passage.spans, qid, len(passage.text)):
+            listed.append((start, end))
             for labeller in span.labellers or ["(unnamed)"]:
                 by_labeller.setdefault(labeller, set()).add((start, end))
     gold = []
-    for text, (first, by_labeller) in by_text.items():
+    for text, (first, by_labeller, listed) in by_text.items():
         union = frozenset().union(*by_labeller.values()) if by_labeller else frozenset()
         frozen = {name: frozenset(spans) for name, spans in sorted(by_labeller.items())}
-        gold.append(GoldPassage(first.id, text, first.metadata, union, frozen))
+        gold.append(GoldPassage(first.id, text, first.metadata, union, frozen, tuple(listed)))
     return gold
 
 
@@ -143,7 +177,9 @@ def match_predictions(
     ids = pa.array([passage.id for passage in gold], type=pa.string())
     texts = pa.array([passage.text for passage in gold], type=pa.string())
     wanted = pc.or_(pc.is_in(table["id"], value_set=ids), pc.is_in(table["text"], value_set=texts))
-    rows = table.filter(wanted).select(["id", "text", "spans"]).to_pylist()
+    # `score`: the loader's column where it writes one (older caches have none)
+    columns = ["id", "text", "spans"] + (["score"] if "score" in table.column_names else [])
+    rows = table.filter(wanted).select(columns).to_pylist()
     by_id: dict[str, dict] = {}
     by_text: dict[str, dict] = {}
     for row in rows:
@@ -155,12 +191,30 @@ def match_predictions(
         if row is None or row["text"] != passage.text:
             row = by_text.get(passage.text) or row
         if row is not None:
-            spans = concept_spans(row["spans"] or [], qid, len(row["text"]))
-            predicted = frozenset((start, end) for _, start, end in spans)
-            scored.append(ScoredPassage(passage, predicted))
+            scored.append(_scored_passage(passage, row, qid))
         elif positives_only:
             scored.append(ScoredPassage(passage, frozenset()))
             assumed_negative += 1
         else:
             n_excluded += 1
     return MatchedPredictions(scored, n_excluded, assumed_negative, positives_only)
+
+
+def _scored_passage(passage: GoldPassage, row: dict, qid: str) -> ScoredPassage:
+    spans = concept_spans(row["spans"] or [], qid, len(row["text"]))
+    listed = tuple((start, end) for _, start, end in spans)
+    probabilities = tuple(_probability(span) for span, _, _ in spans)
+    known = [p for p in probabilities if p is not None]
+    score = max(known) if known else row.get("score")
+    if score is not None and listed and not known:
+        # a score from the table's column only: every span carries the passage's score
+        probabilities = (score,) * len(listed)
+    return ScoredPassage(passage, frozenset(listed), listed, probabilities, score)
+
+
+def _probability(span: dict) -> float | None:
+    value = span.get("prediction_probability")
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None

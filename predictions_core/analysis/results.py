@@ -11,21 +11,31 @@ from dataclasses import dataclass
 from typing import Any
 
 from predictions_core.analysis.metrics import BootstrapIntervals, PassageScores, SpanMatch
+from predictions_core.analysis.span_jaccard import JaccardScores, span_jaccard_json
+from predictions_core.analysis.thresholds import ThresholdReport
 from predictions_core.errors import InvalidParameterError
 
 
 @dataclass(frozen=True)
 class SliceScores:
-    """Passage-level scores of one value of a slice dimension (`small`: too few to trust)."""
+    """Passage-level scores of one value of a slice dimension (`small`: too few to trust),
+    and the upstream's span-level counts on the slice (`span_jaccard`)."""
 
     value: str
     n: int
     scores: PassageScores
     small: bool
+    span_jaccard: dict[str, JaccardScores]
 
     def to_json(self) -> dict[str, Any]:
-        """`{"value", "n", tp…f1, "small"}`."""
-        return {"value": self.value, "n": self.n, **self.scores.to_json(), "small": self.small}
+        """`{"value", "n", tp…f1, "small", "span_jaccard"}`."""
+        return {
+            "value": self.value,
+            "n": self.n,
+            **self.scores.to_json(),
+            "small": self.small,
+            "span_jaccard": span_jaccard_json(self.span_jaccard),
+        }
 
 
 @dataclass(frozen=True)
@@ -39,14 +49,18 @@ class ErrorCard:
     slices: dict[str, str]
 
     def to_json(self) -> dict[str, Any]:
-        """`{"id", "text", "gold_spans", "predicted_spans", "region", "corpus", "translated"}`."""
+        """`{"id", "text", "gold_spans", "predicted_spans", <one key per slice dimension>}`."""
         spans = {"gold_spans": self.gold_spans, "predicted_spans": self.predicted_spans}
         return {"id": self.id, "text": self.text, **spans, **self.slices}
 
 
 @dataclass(frozen=True)
 class ClassifierScores:
-    """Every score of one classifier on the gold passages it was matched to."""
+    """Every score of one classifier on the gold passages it was matched to.
+
+    `n_covered`: gold passages found in its predictions (scored, not assumed negative).
+    With a threshold applied (`threshold.applied`), every score but the curve is counted at it.
+    """
 
     id: str
     name: str
@@ -62,6 +76,13 @@ class ClassifierScores:
     breakdown: dict[str, list[SliceScores]]
     false_positives: list[ErrorCard]
     false_negatives: list[ErrorCard]
+    span_jaccard: dict[str, JaccardScores]
+    threshold: ThresholdReport
+
+    @property
+    def n_covered(self) -> int:
+        """Gold passages found in this classifier's predictions."""
+        return self.n_scored - self.assumed_negative
 
     def to_json(self) -> dict[str, Any]:
         """The API's shape: the intervals sit inside `passage` as `ci`."""
@@ -71,11 +92,14 @@ class ClassifierScores:
             "layout": self.layout,
             "positives_only": self.positives_only,
             "n_scored": self.n_scored,
+            "n_covered": self.n_covered,
             "n_excluded": self.n_excluded,
             "assumed_negative": self.assumed_negative,
             "n_issues": self.n_issues,
             "passage": self.passage.to_json() | {"ci": self.ci.to_json()},
             "span": self.span.to_json(),
+            "span_jaccard": span_jaccard_json(self.span_jaccard),
+            "threshold": self.threshold.to_json(),
             "breakdown": {
                 dimension: [row.to_json() for row in rows]
                 for dimension, rows in self.breakdown.items()
@@ -136,6 +160,7 @@ class Evaluation:
     labeller_agreement: LabellerAgreement | None
     small_slice: int
     notes: list[str]
+    threshold: float | None = None
 
     def classifier(self, classifier_id: str) -> ClassifierScores:
         """The scores of one classifier; `InvalidParameterError` if it is not in this evaluation."""
@@ -160,4 +185,5 @@ class Evaluation:
             "labeller_agreement": None if agreement is None else agreement.to_json(),
             "small_slice": self.small_slice,
             "notes": self.notes,
+            "threshold": self.threshold,
         }

@@ -37,7 +37,8 @@ async def server_lifespan(_app: Any) -> AsyncIterator[None]:
     """Warm up the query path and start the S3 sync, before the server reports ready.
 
     The sync runs in a background thread, so the server answers at once on the local data it
-    has; `/api/health` and the dashboard's data status say when the first sync finished.
+    has. It is started first, so from the very first request `/api/health` says `"syncing"`
+    (with its progress) and `?ready=true` answers 503 until the first sync has finished.
     Under `streamlit run` each session's shell calls `start()` too, which is then a no-op.
     """
     sync = get_background_sync()

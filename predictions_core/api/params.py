@@ -106,4 +106,10 @@ OPENAPI_EVALUATION_PARAMETERS = [
         "`both`; `auto` (default): the concept file's, else the reviewers'",
         {"type": "string", "enum": ["auto", "concept", "feedback", "both"], "default": "auto"},
     ),
+    _parameter(
+        "threshold",
+        "0..1: a passage of a classifier with scores counts as predicted positive only when its "
+        "score (highest span prediction_probability) is at least this; others are unaffected",
+        {"type": "number", "minimum": 0, "maximum": 1},
+    ),
 ]

@@ -24,6 +24,13 @@ from fastapi.responses import Response
 
 from predictions_core.analysis.evaluation import evaluate_concept
 from predictions_core.analysis.gold import GOLD_SOURCES
+from predictions_core.analysis.thresholds import parse_threshold
+from predictions_core.api.feedback import OPENAPI_FEEDBACK_BODY, post_feedback
+from predictions_core.api.health import (
+    OPENAPI_HEALTH_PARAMETERS,
+    health_report,
+    not_ready_message,
+)
 from predictions_core.api.params import (
     FEEDBACK_FORMATS,
     OPENAPI_EVALUATION_PARAMETERS,
@@ -34,6 +41,7 @@ from predictions_core.api.params import (
     query_lists,
 )
 from predictions_core.api.responses import (
+    error_response,
     install_error_handlers,
     json_response,
     streamed_response,
@@ -45,7 +53,6 @@ from predictions_core.feedback.store import FeedbackStore
 from predictions_core.query import export
 from predictions_core.query.engine import query_predictions
 from predictions_core.query.filters import Filters
-from predictions_core.sync.background import get_background_sync
 
 API_VERSION = "1"
 
@@ -70,7 +77,11 @@ def create_api() -> FastAPI:
         redirect_slashes=False,
     )
     install_error_handlers(api)
-    api.get("/health", summary="Liveness, concept count and the last S3 sync")(health)
+    api.get(
+        "/health",
+        summary="Liveness, first-sync progress, concept count, last S3 sync, feedback DB",
+        openapi_extra={"parameters": OPENAPI_HEALTH_PARAMETERS},
+    )(health)
     api.get("/concepts", summary="Every concept with its classifiers")(list_concepts)
     api.get("/concepts/{qid}", summary="One concept with its classifiers")(get_concept)
     api.get(
@@ -88,25 +99,33 @@ def create_api() -> FastAPI:
         summary="Reviewers' judgements recorded in the dashboard",
         openapi_extra={"parameters": OPENAPI_FEEDBACK_PARAMETERS},
     )(get_feedback)
+    api.post(
+        "/feedback/{qid}/{classifier_id}",
+        status_code=201,
+        summary="Record one reviewer's judgement of a passage (201 with the stored record)",
+        openapi_extra=OPENAPI_FEEDBACK_BODY,
+    )(post_feedback_route)
     return api
 
 
-def health(store: Store) -> Response:
-    """`{"status": "ok", "concepts": N, "last_sync": ...}` plus where the data comes from."""
-    catalogue = store.catalogue()
-    sync = get_background_sync()
-    return json_response(
-        {
-            "status": "ok",
-            "concepts": len(catalogue.concepts),
-            "last_sync": sync.status(),
-            "sync_error": sync.last_error,
-            "sync_enabled": store.settings.sync_enabled,
-            "data_dir": str(store.data_dir),
-            "data_dir_is_demo": store.settings.data_dir_is_demo,
-            "issues": len(store.loaded_issues()),
-        }
-    )
+async def post_feedback_route(
+    qid: str, classifier_id: str, request: Request, store: Store
+) -> Response:
+    """Record one judgement (`api.feedback`: body bound, sign-in, checks, the shared write)."""
+    return await post_feedback(qid, classifier_id, request, store)
+
+
+def health(request: Request, store: Store) -> Response:
+    """`{"status": "ok"|"syncing", "sync_progress", "concepts": N, "last_sync", ...}`.
+
+    Always 200 while the process serves; with `ready=true` (the load balancer's readiness
+    check) 503 `{"error", "status": "syncing", ...}` until the first sync has finished.
+    """
+    ready = parse_flag(query_lists(request), "ready")
+    report = health_report(store)
+    if ready and report["status"] == "syncing":
+        return error_response(503, not_ready_message(report), **report)
+    return json_response(report)
 
 
 def list_concepts(store: Store) -> Response:
@@ -152,9 +171,15 @@ def get_predictions(qid: str, classifier_id: str, request: Request, store: Store
 
 
 def get_evaluation(qid: str, request: Request, store: Store) -> Response:
-    """Precision, recall and F1 of each classifier against the concept's gold labels."""
+    """Precision, recall and F1 of each classifier against the concept's gold labels.
+
+    `threshold=T` (0..1): passages of classifiers with scores count as predicted positive only
+    when their score is at least T (the last value wins; a bad value is a 400).
+    """
     store.catalogue().concept(qid)  # a malformed or unknown id answers before anything runs
-    gold_source = parse_choice(query_lists(request), "gold_source", GOLD_SOURCES, default="auto")
+    params = query_lists(request)
+    gold_source = parse_choice(params, "gold_source", GOLD_SOURCES, default="auto")
+    threshold = parse_threshold((params.get("threshold") or [None])[-1])
     # reading never creates the database: no file simply means no judgements yet
     feedback = FeedbackStore(store.settings.resolved_feedback_db)
     result = evaluate_concept(
@@ -162,6 +187,7 @@ def get_evaluation(qid: str, request: Request, store: Store) -> Response:
         qid,
         gold_source=gold_source,
         feedback_passages=lambda: feedback.labelled_passages(qid),
+        threshold=threshold,
     )
     return json_response(result.to_json())
 

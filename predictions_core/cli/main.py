@@ -1,8 +1,8 @@
 """`predictions` command line (CONTRACT §4): every sub-command's flags, and the dispatch.
 
-Each sub-command runs and prints in `cli/{predict,sync,demo}.py`, imported only when chosen
-(so `predictions predict` never loads boto3); the library modules they call return results
-and raise `PredictionsError`, printed here as `error: ...` with exit code 2.
+Each sub-command runs and prints in `cli/{predict,sync,demo,feedback}.py`, imported only when
+chosen (so `predictions predict` never loads boto3); the library modules they call return
+results and raise `PredictionsError`, printed here as `error: ...` with exit code 2.
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("--out", type=Path, help="data dir to write into (default: settings)")
     predict.add_argument("--save-to-s3", action="store_true", help="upload what was written")
+    predict.add_argument(
+        "--no-gold",
+        action="store_true",
+        help="do not also predict the concept's gold labelled passages",
+    )
 
     sync = commands.add_parser("sync", help="sync the predictions bucket into the data dir once")
     sync.add_argument("--bucket")
@@ -41,6 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="rebuild the bundled demo data in data/demo")
     demo.add_argument("--out", type=Path, help="where to write (default: data/demo)")
+
+    feedback = commands.add_parser(
+        "feedback", help="reviewers' judgements as JSONL: back up, or move between databases"
+    )
+    feedback_commands = feedback.add_subparsers(dest="feedback_command", required=True)
+    feedback_export = feedback_commands.add_parser(
+        "export", help="write every judgement (with its history) as JSONL"
+    )
+    feedback_export.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    feedback_import = feedback_commands.add_parser(
+        "import", help="add the judgements of an export file (idempotent)"
+    )
+    feedback_import.add_argument("file", type=Path, help="a `predictions feedback export` file")
     return parser
 
 
@@ -58,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
             from predictions_core.cli.sync import run_sync_command
 
             return run_sync_command(args)
+        if args.command == "feedback":
+            from predictions_core.cli.feedback import run_feedback_command
+
+            return run_feedback_command(args)
         from predictions_core.cli.demo import run_demo_command
 
         return run_demo_command(args)

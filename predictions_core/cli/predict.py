@@ -31,11 +31,17 @@ def run_predict_command(args: argparse.Namespace) -> int:
     _print_issues(passages_file.issues)
     try:
         runs = predict_concept(
-            concept, passages_file.passages, kinds, out_dir, concept_source=concept_path
+            concept,
+            passages_file.passages,
+            kinds,
+            out_dir,
+            concept_source=concept_path,
+            include_gold=not args.no_gold,
         )
     except OSError as error:
         raise PredictionsError(f"cannot write predictions into {out_dir}: {error}") from error
     _print_summary(concept, passages_file, runs, out_dir)
+    _print_gold(concept, runs, included=not args.no_gold)
     if args.save_to_s3:
         _upload(runs, out_dir, settings)
     return 0
@@ -64,6 +70,22 @@ def _print_summary(
             f"  {run.classifier_id:<10} {run.kind:<14} {share:>20} {run.n_spans:>8} "
             f"{run.seconds:>8.2f}   {run.classifier_name}"
         )
+
+
+def _print_gold(concept: Concept, runs: list[PredictionRun], *, included: bool) -> None:
+    """Say what happened to the concept's gold passages (Evaluate scores only those predicted)."""
+    n_gold = len(concept.labelled_passages)
+    if not n_gold:
+        return
+    if not included:
+        print(f"  the concept's {n_gold} gold passages were not predicted (--no-gold)")
+    elif runs and runs[0].n_gold_added:
+        print(
+            f"  + {runs[0].n_gold_added} of the concept's {n_gold} gold passages were predicted "
+            "too (the rest are in the passages file), so Evaluate can score every classifier"
+        )
+    else:
+        print(f"  the concept's {n_gold} gold passages are all in the passages file")
 
 
 def _upload(runs: list[PredictionRun], out_dir: Path, settings: Settings) -> None:

@@ -1,4 +1,10 @@
-"""Discover concepts and classifiers in a data dir, in both layouts of CONTRACT §2.
+"""Discover concepts and classifiers in a data dir, in the three layouts of CONTRACT §2.
+
+A classifier folder `{QID}/{classifier_id}/` holding `predictions.jsonl` is the
+per-classifier layout (its other files are ignored); one holding other `*.json` files
+(besides `classifier.json` and `concept.json`) is the per-document layout, whose predictions
+are the whole folder. `predictions/{QID}/{classifier_id}.jsonl` is the older layout; where a
+classifier is in both, the folder wins.
 
 Discovery reads only small metadata files; predictions are loaded lazily (see `loading`).
 """
@@ -12,6 +18,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
+from predictions_core.data.documents import has_document_files
 from predictions_core.data.issues import LoadIssue
 from predictions_core.data.models import (
     Classifier,
@@ -22,12 +29,15 @@ from predictions_core.data.models import (
 )
 from predictions_core.errors import InvalidParameterError, NotFoundError, describe_validation_error
 
-Layout = Literal["per_classifier", "older"]
+Layout = Literal["per_classifier", "per_document", "older"]
 
 
 @dataclass(frozen=True)
 class ClassifierEntry:
-    """One classifier of one concept, and where its predictions live."""
+    """One classifier of one concept, and where its predictions live.
+
+    `predictions_path` is a JSONL file, or for the per-document layout the folder.
+    """
 
     concept_id: str
     classifier: Classifier
@@ -144,11 +154,18 @@ def _per_classifier_entries(
         return []
     entries = []
     for sub in sorted(folder.iterdir()):
+        if not (sub.is_dir() and is_valid_classifier_id(sub.name)):
+            continue
         predictions = sub / "predictions.jsonl"
-        if not (sub.is_dir() and is_valid_classifier_id(sub.name) and predictions.is_file()):
+        # CONTRACT §2: `predictions.jsonl` makes a per-classifier folder, whatever else it holds
+        if predictions.is_file():
+            source, layout = predictions, "per_classifier"
+        elif has_document_files(sub):
+            source, layout = sub, "per_document"
+        else:
             continue
         classifier = _read_classifier(sub / "classifier.json", sub.name, issues)
-        entries.append(ClassifierEntry(qid, classifier, predictions, "per_classifier"))
+        entries.append(ClassifierEntry(qid, classifier, source, layout))
     return entries
 
 

@@ -1,16 +1,20 @@
-"""Load a predictions JSONL file into one columnar (Arrow) table, with a persistent cache.
+"""Load a classifier's predictions into one columnar (Arrow) table, with a persistent cache.
 
-Parsing is DuckDB's JSON reader (multi-threaded C++). A clean file is read once. When a file
-has bad lines, `validation.find_bad_lines` reads it again in Python to say exactly which
-lines and why, and DuckDB parses only the good ones. The result is written to
-`<cache dir>/<name>-<fingerprint>.arrow` (Arrow IPC, memory-mapped on the next load), so a
-process restart or a second worker costs milliseconds.
+A classifier's predictions are one JSONL file (the per-classifier and older layouts) or a
+folder of document files (the per-document layout, `documents`). Parsing is DuckDB's JSON
+reader (multi-threaded C++, `reader`): a clean file or folder is read in one pass. When a
+JSONL file has bad lines, `validation.find_bad_lines` reads it again in Python to say exactly
+which lines and why, and DuckDB parses only the good ones. The result is written to
+`<cache dir>/<name>-<digest>-<fingerprint>-v<format>.arrow` (Arrow IPC, memory-mapped on the
+next load), so a process restart or a second worker costs milliseconds. A folder's
+fingerprint is a digest of its files' names, sizes and modification times.
 
-One row per passage. Columns: those read from the file (`derive.READ_COLUMNS`: the
-passage's `id`, `text`, `spans` (valid spans only), `metadata` (JSON text, every key kept)),
-the columns `derive.derive_columns` adds for filters and sorts (`document_id`, `translated`,
-`region`, `corpus`, `year`, `n_spans`, `text_length`, `passage_key`, which joins the same
-passage across classifiers), and `source_line`.
+One row per passage. Columns: those read from the file (`reader.READ_COLUMNS`: the
+passage's `id`, `text`, `spans` (valid spans only), `metadata` (JSON text, every key kept),
+`extra` (other top-level keys)), the columns `derive.derive_columns` adds for filters and
+sorts (`document_id`, `translated`, `region`, `corpus`, `year`, `n_spans`, `text_length`,
+`passage_key`, which joins the same passage across classifiers, `score`), and `source_line`
+(the line of a JSONL file; the row's position for a folder).
 """
 
 from __future__ import annotations
@@ -26,22 +30,31 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from predictions_core.data.derive import READ_COLUMNS, derive_columns, empty_passage_table
+from predictions_core.data.derive import derive_columns, empty_passage_table
+from predictions_core.data.documents import (
+    folder_fingerprint,
+    list_document_files,
+    listing_key,
+    read_document_folder,
+)
 from predictions_core.data.files import atomic_writer
 from predictions_core.data.issues import LoadIssue
-from predictions_core.data.sql import fetch_arrow
+from predictions_core.data.reader import read_records
 from predictions_core.data.validation import find_bad_lines, line_numbers_of_rows
 
 # the DuckDB version is part of the cache key: `passage_key` is DuckDB's `hash(text)`, which
 # may change between versions, and caches built by two versions must never be joined.
-# "4e": `translated` reads the one true/false word list (`flags`), which added on/off.
-CACHE_FORMAT = "4e" + duckdb.__version__.replace(".", "").replace("-", "")
-_MAX_LINE_BYTES = 512 * 1024 * 1024
+# "5a": `extra` (other top-level keys), spans' `prediction_probability`, `score`, top-level
+# `publication_ts`, and folders of document files.
+CACHE_FORMAT = "5a" + duckdb.__version__.replace(".", "").replace("-", "")
 
 
 @dataclass
 class LoadedPredictions:
-    """A loaded predictions file: the table, what was skipped, and whether the cache served it."""
+    """Loaded predictions: the table, what was skipped, and whether the cache served it.
+
+    `source` is the JSONL file, or the folder of document files (per-document layout).
+    """
 
     source: Path
     table: pa.Table
@@ -58,38 +71,56 @@ class LoadedPredictions:
 
 
 def fingerprint(path: Path) -> str:
-    """Identity of a file's current content for caching: size and modification time."""
+    """Identity of a file's current content for caching: size and modification time.
+
+    For a folder of document files: a digest of its files' names, sizes and mtimes, so one
+    file changed, added or removed changes it (`documents.folder_fingerprint`: cheap to ask
+    on every request). Raises `OSError` for a missing path.
+    """
+    if path.is_dir():
+        return folder_fingerprint(path)
     stat = path.stat()
     return f"{stat.st_size}-{stat.st_mtime_ns}"
 
 
-def load_predictions_file(path: Path, cache_dir: Path | None = None) -> LoadedPredictions:
-    """Load `path`, from `cache_dir` when a cache of this exact file version exists.
+def load_predictions_file(
+    path: Path, cache_dir: Path | None = None, concept_id: str | None = None
+) -> LoadedPredictions:
+    """Load `path` (a JSONL file or a folder of document files), from `cache_dir` when a
+    cache of this exact version exists.
 
-    Never raises for bad content: malformed lines and spans are skipped and listed in
-    `issues` with file and line. An unreadable file gives an empty table and one issue.
+    `concept_id` (the QID) says which spans count for a passage's `score`. Never raises for
+    bad content: malformed lines, files and spans are skipped and listed in `issues` with
+    file and line. An unreadable file gives an empty table and one issue.
     """
+    documents = None
     try:
-        key = fingerprint(path)
+        if path.is_dir():  # listed once, now: the key and the files read are the same
+            documents = list_document_files(path)
+            key = listing_key(documents)
+        else:
+            key = fingerprint(path)
     except OSError as error:
         return _empty(path, f"unreadable file: {error.strerror or error}")
-    cache_path = _cache_path(path, key, cache_dir) if cache_dir else None
+    cache_path = _cache_path(path, key, cache_dir, concept_id) if cache_dir else None
     if cache_path is not None and cache_path.is_file():
         cached = _read_cache(path, cache_path)
         if cached is not None:
             return cached
-    loaded = _parse(path)
+    if documents is not None:
+        loaded = _parse_folder(path, documents, concept_id)
+    else:
+        loaded = _parse(path, concept_id)
     if cache_path is not None:
-        _write_cache(cache_path, loaded)
+        _write_cache(cache_path, key, loaded)
     return loaded
 
 
-def _parse(path: Path) -> LoadedPredictions:
+def _parse(path: Path, concept_id: str | None) -> LoadedPredictions:
     try:
-        table = _duckdb_read(path)
-        bad_rows = _count_null_rows(table)
-        if bad_rows == 0:
-            return _finish(path, table, [], None)
+        rows = _duckdb_read(path)
+        if pc.all(rows["ok"]).as_py() is not False:
+            return _finish(path, rows, [], None, concept_id)
         issues, good_lines = find_bad_lines(path)
     except (OSError, duckdb.Error) as error:
         # DuckDB may refuse a whole file (an over-long line, a file that is not JSON at all):
@@ -100,8 +131,26 @@ def _parse(path: Path) -> LoadedPredictions:
             return _empty(path, f"unreadable file: {read_error}")
         if not issues:
             return _empty(path, f"unreadable file: {error}")
-    table, line_of_row = _read_good_lines(path, good_lines)
-    return _finish(path, table, issues, line_of_row)
+    rows, line_of_row = _read_good_lines(path, good_lines)
+    return _finish(path, rows, issues, line_of_row, concept_id)
+
+
+def _parse_folder(folder: Path, documents: list, concept_id: str | None) -> LoadedPredictions:
+    """The per-document layout: every document file of `folder`, in one pass."""
+    try:
+        rows, issues = read_document_folder(folder, documents)
+    except OSError as error:
+        return _empty(folder, f"unreadable folder: {error.strerror or error}")
+    derived, dropped_rows = derive_columns(rows, concept_id)
+    files = rows["filename"]
+    for row, n_dropped in dropped_rows:
+        where = str(files[row])
+        message = f"passage {derived['id'][row]}: {n_dropped} span(s) outside the text skipped"
+        issues.append(LoadIssue(where, None, message))
+    issues.sort(key=lambda issue: (issue.path, issue.line or 0))
+    positions = pa.array(range(1, derived.num_rows + 1), type=pa.int64())
+    table = derived.append_column("source_line", positions)
+    return LoadedPredictions(source=folder, table=table, issues=issues)
 
 
 def _read_good_lines(path: Path, good_lines: list[int]) -> tuple[pa.Table, list[int]]:
@@ -115,31 +164,28 @@ def _read_good_lines(path: Path, good_lines: list[int]) -> tuple[pa.Table, list[
             if number in wanted:
                 tmp.write(raw if raw.endswith(b"\n") else raw + b"\n")
     try:
-        return _duckdb_read(Path(tmp.name)), good_lines
+        rows = _duckdb_read(Path(tmp.name))
     finally:
         os.unlink(tmp.name)
+    # the Python check passes exactly what the reader accepts; should they ever disagree,
+    # the row is still dropped rather than loaded half-read
+    kept = rows["ok"]
+    return rows.filter(kept), [n for n, ok in zip(good_lines, kept.to_pylist(), strict=True) if ok]
 
 
 def _duckdb_read(path: Path) -> pa.Table:
-    columns = ", ".join(f"'{k}': '{v}'" for k, v in READ_COLUMNS.items())
-    sql = f"""
-        SELECT id, text, spans, metadata
-        FROM read_json(?, format='newline_delimited', columns={{{columns}}},
-                       ignore_errors=true, maximum_object_size={_MAX_LINE_BYTES})
-    """
-    return fetch_arrow(sql, [str(path)])
-
-
-def _count_null_rows(table: pa.Table) -> int:
-    missing = pc.or_(pc.is_null(table["id"]), pc.is_null(table["text"]))
-    return int(pc.sum(missing).as_py() or 0)
+    return read_records([str(path)], "newline_delimited")
 
 
 def _finish(
-    path: Path, table: pa.Table, issues: list[LoadIssue], line_of_row: list[int] | None
+    path: Path,
+    rows: pa.Table,
+    issues: list[LoadIssue],
+    line_of_row: list[int] | None,
+    concept_id: str | None,
 ) -> LoadedPredictions:
     """Derive the filter columns and drop spans outside their text, reporting each."""
-    derived, dropped_rows = derive_columns(table)
+    derived, dropped_rows = derive_columns(rows, concept_id)
     if line_of_row is None:
         line_of_row = line_numbers_of_rows(path) if dropped_rows else []
     for row, n_dropped in dropped_rows:
@@ -156,9 +202,15 @@ def _empty(path: Path, message: str) -> LoadedPredictions:
     return LoadedPredictions(path, empty_passage_table(), [LoadIssue(str(path), None, message)])
 
 
-def _cache_path(path: Path, key: str, cache_dir: Path) -> Path:
-    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
-    return cache_dir / f"{path.parent.name}-{path.stem}-{digest}-{key}-v{CACHE_FORMAT}.arrow"
+def _cache_path(path: Path, key: str, cache_dir: Path, concept_id: str | None) -> Path:
+    """`<prefix>-<key>-v<format>.arrow`; the prefix names the source (and its concept)."""
+    return cache_dir / f"{_cache_prefix(path, concept_id)}-{key}-v{CACHE_FORMAT}.arrow"
+
+
+def _cache_prefix(path: Path, concept_id: str | None) -> str:
+    source = f"{path.resolve()}|{concept_id or ''}"
+    digest = hashlib.sha1(source.encode()).hexdigest()[:12]
+    return f"{path.parent.name}-{path.stem}-{digest}"
 
 
 def _read_cache(source: Path, cache_path: Path) -> LoadedPredictions | None:
@@ -172,7 +224,7 @@ def _read_cache(source: Path, cache_path: Path) -> LoadedPredictions | None:
     return LoadedPredictions(source, table.replace_schema_metadata(None), issues, from_cache=True)
 
 
-def _write_cache(cache_path: Path, loaded: LoadedPredictions) -> None:
+def _write_cache(cache_path: Path, key: str, loaded: LoadedPredictions) -> None:
     """Write the cache atomically and remove older versions of the same source."""
     issues = json.dumps([i.to_dict() for i in loaded.issues]).encode()
     table = loaded.table.replace_schema_metadata({b"issues": issues})
@@ -181,7 +233,7 @@ def _write_cache(cache_path: Path, loaded: LoadedPredictions) -> None:
             writer.write_table(table)
     except OSError:
         return  # a read-only cache dir only costs speed
-    stem = cache_path.name.rsplit("-", 3)[0]
-    for old in cache_path.parent.glob(f"{stem}-*.arrow"):
+    prefix = cache_path.name[: -len(f"-{key}-v{CACHE_FORMAT}.arrow")]
+    for old in cache_path.parent.glob(f"{prefix}-*.arrow"):
         if old != cache_path:
             old.unlink(missing_ok=True)

@@ -2,7 +2,9 @@
 
 The dashboard (every session) and the HTTP routes share one `PredictionStore` per data dir,
 so a file is parsed once per process and a changed file is reloaded on the next request:
-each access compares the file's fingerprint (one `stat`) with the one it was loaded at.
+each access compares the file's fingerprint (one `stat`; for a per-document folder, the
+listing of its files, reused while the folder's mtime is unchanged for up to 2 s) with the
+one it was loaded at.
 """
 
 from __future__ import annotations
@@ -59,7 +61,9 @@ class PredictionStore:
             known = self._loaded.get(path)
             if known is not None and known[0] == key:
                 return known[1]
-            loaded = load_predictions_file(path, self.settings.resolved_cache_dir)
+            loaded = load_predictions_file(
+                path, self.settings.resolved_cache_dir, concept_id=entry.concept_id
+            )
             self._loaded[path] = (key, loaded)
             warm_up_in_background(loaded.table)
             return loaded

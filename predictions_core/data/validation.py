@@ -1,7 +1,7 @@
-"""The exact, line-by-line check of a predictions file, used only when a file has bad lines.
+"""The exact check of a predictions file, used only when a file has bad lines or items.
 
-It mirrors what the fast DuckDB reader needs of a line, so that the lines it passes are
-read without loss, and says for every other line what is wrong with it.
+It mirrors what the fast DuckDB reader (`reader`) accepts of a record, so that the lines it
+passes are read without loss, and says for every other line (or array item) what is wrong.
 """
 
 from __future__ import annotations
@@ -46,6 +46,11 @@ def _problem_with_line(raw: bytes) -> str | None:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         return f"malformed JSON ({error.msg})"
+    return problem_with_record(data)
+
+
+def problem_with_record(data: object) -> str | None:
+    """What makes a parsed record unusable as a LabelledPassage, or None when it is usable."""
     if not isinstance(data, dict):
         return "not a JSON object"
     if not isinstance(data.get("id"), str | int) or isinstance(data.get("id"), bool):
@@ -55,6 +60,39 @@ def _problem_with_line(raw: bytes) -> str | None:
     if data.get("metadata") is not None and not isinstance(data["metadata"], dict):
         return "metadata is not an object"
     return _problem_with_spans(data.get("spans"))
+
+
+def find_bad_records_in_document(path: Path) -> list[LoadIssue]:
+    """Issues for every unusable passage of a per-document file (CONTRACT §2, third layout).
+
+    The file is JSONL (issues by line number) or a JSON array of LabelledPassage objects or of
+    JSON strings of them (issues by item number; a file that is not valid JSON as a whole is
+    one issue, with the line where parsing failed).
+    """
+    raw = path.read_bytes()
+    if not raw.strip():
+        return [LoadIssue(str(path), None, "empty file: no passages")]
+    if not raw.lstrip().startswith(b"["):
+        return find_bad_lines(path)[0]
+    try:
+        items = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        return [LoadIssue(str(path), error.lineno, f"malformed JSON ({error.msg})")]
+    issues = []
+    for number, item in enumerate(items, start=1):
+        problem = _problem_with_item(item)
+        if problem is not None:
+            issues.append(LoadIssue(str(path), None, f"item {number}: {problem}"))
+    return issues
+
+
+def _problem_with_item(item: object) -> str | None:
+    if isinstance(item, str):  # older files: each item is a JSON string of a passage
+        try:
+            item = orjson.loads(item)
+        except orjson.JSONDecodeError as error:
+            return f"malformed JSON string ({error.msg})"
+    return problem_with_record(item)
 
 
 def _problem_with_spans(spans: object) -> str | None:

@@ -7,6 +7,11 @@ Output, per classifier, in the per-classifier layout:
     {QID}/{classifier_id}/concept.json        the concept at inference time (no gold labels)
     {QID}/concept.json                        the concept, with its gold labels if it has any
 
+Gold passages: when the concept has `labelled_passages`, they are predicted too (their ids,
+texts and metadata kept, appended after the passages file's own), so every classifier made here
+can be scored on Evaluate (CONTRACT §4); a gold passage whose text is already in the passages
+file is not repeated. `include_gold=False` (`--no-gold`) leaves them out.
+
 Every file is written atomically (`data.files`), so a reader never sees half a file.
 `predict_concept` is the Python API; `cli.predict` is the command around it.
 """
@@ -54,6 +59,7 @@ class PredictionRun:
     n_spans: int
     seconds: float
     written: list[Path] = field(default_factory=list)
+    n_gold_added: int = 0  # gold passages predicted besides the passages file's
 
 
 # --------------------------------------------------------------------------- the concept
@@ -103,25 +109,49 @@ def predict_concept(
     *,
     now: datetime | None = None,
     concept_source: Path | None = None,
+    include_gold: bool = True,
 ) -> list[PredictionRun]:
     """Run each classifier kind over `passages` and write its folder under `out_dir/{QID}`.
 
     `now` stamps spans and classifier dates (fixed by the demo so its files never change).
     `concept_source` is the file the concept was read from: `{QID}/concept.json` is not
-    rewritten when it is that file.
+    rewritten when it is that file. `include_gold`: also predict the concept's gold passages
+    that `passages` lacks (module docstring).
     """
     now = now or datetime.now(UTC)
     kinds = resolve_kinds(classifier_kinds)
+    gold = missing_gold_passages(concept, passages) if include_gold else []
+    passages = [*passages, *gold]
     concept_dir = out_dir / concept.wikibase_id
     runs = []
     for kind in kinds:
         classifier = build_classifier(kind, concept)
         runs.append(_run_classifier(classifier, passages, concept_dir / classifier.id, now))
+        runs[-1].n_gold_added = len(gold)
     top_concept_path = concept_dir / "concept.json"
     if concept_source is None or not _same_file(concept_source, top_concept_path):
         _write_top_concept(concept, top_concept_path)
         runs[-1].written.append(top_concept_path)
     return runs
+
+
+def missing_gold_passages(concept: Concept, passages: Sequence[Passage]) -> list[Passage]:
+    """The concept's gold passages whose text is absent from `passages`.
+
+    A gold passage whose id is taken by another text gets the id `gold.{id}` (Evaluate then
+    finds it by its text), so ids stay unique in the file.
+    """
+    ids = {passage.id for passage in passages}
+    texts = {passage.text for passage in passages}
+    missing = []
+    for gold in concept.labelled_passages or []:
+        if gold.text in texts:
+            continue
+        passage_id = gold.id if gold.id not in ids else f"gold.{gold.id}"
+        ids.add(passage_id)
+        texts.add(gold.text)
+        missing.append(Passage(passage_id, gold.text, dict(gold.metadata or {})))
+    return missing
 
 
 def _run_classifier(

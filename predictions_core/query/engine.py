@@ -17,9 +17,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from predictions_core.data.sql import cursor, fetch_rows
-from predictions_core.query.filters import Filters
+from predictions_core.query.filters import SCORE_SORTS, Filters
 
 STREAM_BATCH_ROWS = 2_000
+SCORE_COLUMN = "score"
+"""The passage score (its spans' highest `prediction_probability`; NULL without one)."""
 
 
 @dataclass
@@ -55,6 +57,14 @@ class Facets:
     year_min: int | None = None
     year_max: int | None = None
     n_documents: int = 0
+    n_scored: int = 0
+    score_min: float | None = None
+    score_max: float | None = None
+
+    @property
+    def has_scores(self) -> bool:
+        """Whether any passage has a score (the score filter and sorts are worth showing)."""
+        return self.n_scored > 0
 
 
 def query_predictions(table: pa.Table, filters: Filters) -> QueryResult:
@@ -137,7 +147,7 @@ def _positions_where(table: pa.Table, where: str, params: list[object], kind: st
 
 def _scan_positions(table: pa.Table, where: str, params: list[object]) -> np.ndarray:
     """Positions of the rows of `table` that satisfy `where`, in file order (one full scan)."""
-    with cursor({"passages": _numbered(table)}) as con:
+    with cursor({"passages": _numbered(with_score(table))}) as con:
         sql = f"SELECT row_position FROM passages WHERE {where} ORDER BY row_position"
         return con.sql(sql, params=params).fetchnumpy()["row_position"].astype(np.int64)
 
@@ -145,6 +155,17 @@ def _scan_positions(table: pa.Table, where: str, params: list[object]) -> np.nda
 def _numbered(table: pa.Table) -> pa.Table:
     """`table` with a `row_position` column (0-based), its other columns shared, not copied."""
     return table.append_column("row_position", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+
+
+def with_score(table: pa.Table) -> pa.Table:
+    """`table`, with an all-NULL `score` column when it has none (a cache of an older format).
+
+    Only used for a query's own view of the table: the cached positions stay keyed by the
+    table itself.
+    """
+    if SCORE_COLUMN in table.column_names:
+        return table
+    return table.append_column(SCORE_COLUMN, pa.nulls(table.num_rows, pa.float64()))
 
 
 def _matches_for(table: pa.Table) -> dict[tuple, np.ndarray]:
@@ -166,10 +187,23 @@ def _order_positions(table: pa.Table, positions: np.ndarray, filters: Filters) -
         documents = table["document_id"].take(positions)
         order = pc.sort_indices(documents, sort_keys=[("document_id", "ascending", "at_end")])
         return positions[order.to_numpy()]
+    if filters.sort in SCORE_SORTS:
+        return positions[_score_order(table, positions, descending=filters.sort == "score_desc")]
     lengths = table["text_length"].take(positions).to_numpy()
     if filters.sort == "length_desc":
         lengths = -lengths.astype(np.int64)
     return positions[np.argsort(lengths, kind="stable")]
+
+
+def _score_order(table: pa.Table, positions: np.ndarray, descending: bool) -> np.ndarray:
+    """The order of `positions` by score; passages without a score last, ties in file order."""
+    if SCORE_COLUMN not in table.column_names:
+        return np.arange(len(positions))
+    scores = table[SCORE_COLUMN].take(positions).to_numpy(zero_copy_only=False)
+    keys = np.asarray(scores, dtype=np.float64)  # a NULL score reads as NaN
+    keys = -keys if descending else keys
+    # NaN (no score) sorts after every number, and a stable sort keeps file order in ties
+    return np.argsort(keys, kind="stable")
 
 
 def shuffle_keys(source_lines: pa.ChunkedArray | pa.Array, seed: int) -> np.ndarray:
@@ -233,12 +267,25 @@ def facet_values(table: pa.Table) -> Facets:
                   GROUP BY 1 ORDER BY 2 DESC, 1"""
         return {str(value): int(n) for value, n in _fetch(table, sql, [])}
 
-    ((year_min, year_max, n_documents),) = _fetch(
-        table, "SELECT min(year), max(year), count(DISTINCT document_id) FROM passages", []
+    ((year_min, year_max, n_documents, n_scored, score_min, score_max),) = _fetch(
+        table,
+        """SELECT min(year), max(year), count(DISTINCT document_id),
+                  count(score), min(score), max(score) FROM passages""",
+        [],
     )
     translated = {("true" if k == "True" else "false"): v for k, v in counts("translated").items()}
-    return Facets(counts("region"), counts("corpus"), translated, year_min, year_max, n_documents)
+    return Facets(
+        counts("region"),
+        counts("corpus"),
+        translated,
+        year_min,
+        year_max,
+        n_documents,
+        int(n_scored),
+        score_min,
+        score_max,
+    )
 
 
 def _fetch(table: pa.Table, sql: str, params: list[object]) -> list[tuple]:
-    return fetch_rows(sql, params, tables={"passages": table})
+    return fetch_rows(sql, params, tables={"passages": with_score(table)})

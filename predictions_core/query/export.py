@@ -24,6 +24,7 @@ from predictions_core.query.engine import (
     filtered_metadata_keys,
     iter_filtered_batches,
     query_predictions,
+    with_score,
 )
 from predictions_core.query.filters import Filters
 
@@ -33,7 +34,7 @@ MEDIA_TYPES = {
     "jsonl": "application/x-ndjson",
     "csv": "text/csv; charset=utf-8",
 }
-_CSV_FIXED_COLUMNS = ["id", "text", "labelled_text", "spans", "n_spans"]
+_CSV_FIXED_COLUMNS = ["id", "text", "labelled_text", "spans", "n_spans", "score"]
 
 
 def download_filename(qid: str, classifier_id: str, fmt: str) -> str:
@@ -42,20 +43,33 @@ def download_filename(qid: str, classifier_id: str, fmt: str) -> str:
 
 
 def passages_from_batch(batch: pa.RecordBatch | pa.Table) -> Iterator[dict[str, Any]]:
-    """Rows as LabelledPassage dicts: id, text, spans (with their labelled text), metadata."""
-    columns = batch.select(["id", "text", "spans", "metadata"]).to_pydict()
-    for passage_id, text, spans, metadata in zip(
-        columns["id"], columns["text"], columns["spans"], columns["metadata"], strict=True
+    """Rows as LabelledPassage dicts: id, text, spans (with their labelled text), metadata,
+    then the record's other top-level keys as the file had them (`extra`, e.g. the
+    pipeline's `marked_up_text`). A span's `prediction_probability` is kept where it has one.
+    """
+    names = ["id", "text", "spans", "metadata"]
+    columns = batch.select(names).to_pydict()
+    # `extra`: absent from caches written before it existed
+    extras = batch.column("extra").to_pylist() if "extra" in batch.schema.names else None
+    for row, (passage_id, text, spans, metadata) in enumerate(
+        zip(*(columns[name] for name in names), strict=True)
     ):
-        yield {
+        passage = {
             "id": passage_id,
             "text": text,
-            "spans": [
-                {**span, "labelled_text": text[span["start_index"] : span["end_index"]]}
-                for span in spans or []
-            ],
+            "spans": [_span_dict(span, text) for span in spans or []],
             "metadata": orjson.loads(metadata) if metadata else {},
         }
+        if extras and extras[row]:
+            passage.update(orjson.loads(extras[row]))
+        yield passage
+
+
+def _span_dict(span: dict[str, Any], text: str) -> dict[str, Any]:
+    out = {**span, "labelled_text": text[span["start_index"] : span["end_index"]]}
+    if out.get("prediction_probability") is None:
+        out.pop("prediction_probability", None)  # a span without a score has no such key
+    return out
 
 
 def query_description(
@@ -126,6 +140,8 @@ def stream_jsonl(table: pa.Table, filters: Filters) -> Iterator[bytes]:
 def stream_csv(table: pa.Table, filters: Filters) -> Iterator[bytes]:
     """Every filtered row as CSV: the fixed columns, then one column per metadata key.
 
+    `score` (the last fixed column) is empty for a passage without one.
+
     Each batch's cells are computed in DuckDB and written by Arrow's CSV writer: no Python
     object per row, so a million rows take seconds, not a minute.
     """
@@ -138,7 +154,7 @@ def stream_csv(table: pa.Table, filters: Filters) -> Iterator[bytes]:
             array_to_string(list_transform(spans, lambda s:
                 substring(text, s.start_index + 1, s.end_index - s.start_index)), ' | '),
             to_json(list_transform(spans, lambda s: [s.start_index, s.end_index]))::VARCHAR,
-            n_spans{key_columns}
+            n_spans, score{key_columns}
         FROM (SELECT *, json_extract_string(metadata, ?::VARCHAR[]) AS meta_values FROM batch)
     """
     options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
@@ -146,7 +162,7 @@ def stream_csv(table: pa.Table, filters: Filters) -> Iterator[bytes]:
     # per batch re-plans the same query every 2,000 rows
     with cursor() as con:
         for batch in iter_filtered_batches(table, filters):
-            con.register("batch", batch)
+            con.register("batch", with_score(pa.Table.from_batches([batch])))
             cells = con.sql(sql, params=[paths]).to_arrow_table()
             sink = io.BytesIO()
             pa_csv.write_csv(cells, sink, write_options=options)

@@ -17,14 +17,20 @@ from predictions_core.errors import InvalidParameterError, describe_validation_e
 from predictions_core.flags import parse_bool
 from predictions_core.query.text_search import check_re2_pattern, search_clauses
 
-SortOrder = Literal["default", "length_asc", "length_desc", "random", "document"]
+SortOrder = Literal[
+    "default", "length_asc", "length_desc", "random", "document", "score_desc", "score_asc"
+]
 SORT_LABELS: dict[str, str] = {
     "default": "in file order",
     "length_asc": "shortest first",
     "length_desc": "longest first",
     "random": "shuffled",
     "document": "by document",
+    "score_desc": "highest score first",
+    "score_asc": "lowest score first",
 }
+SCORE_SORTS = ("score_desc", "score_asc")
+"""The orders that need scores (a table without any has nothing to order by)."""
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
 _LIST_PARAMS = ("region", "corpus")
@@ -75,7 +81,27 @@ class Filters(BaseModel):
     has_spans: bool | None = Field(
         None, description="`true`: passages with spans only; `false`: without spans only"
     )
-    sort: SortOrder = Field("default", description="row order")
+    min_score: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="passage score (its spans' highest `prediction_probability`), inclusive "
+        "lower bound, 0..1; a passage without a score is left out",
+    )
+    max_score: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="passage score, inclusive upper bound, 0..1; a passage without a score "
+        "is left out",
+    )
+    sort: SortOrder = Field(
+        "default",
+        description="row order; `score_desc` / `score_asc`: by passage score, passages "
+        "without a score last",
+    )
     seed: int | None = Field(
         None, ge=0, le=2**31 - 1, description="seed of `sort=random` (same seed, same order)"
     )
@@ -132,6 +158,9 @@ class Filters(BaseModel):
         low, high = filters.year_min, filters.year_max
         if low is not None and high is not None and low > high:
             raise InvalidParameterError("year_min", "is after year_max")
+        low, high = filters.min_score, filters.max_score
+        if low is not None and high is not None and low > high:
+            raise InvalidParameterError("min_score", f"{low:g} is above max_score ({high:g})")
         return filters
 
     def to_query_params(self) -> dict[str, str | list[str]]:
@@ -166,6 +195,8 @@ class Filters(BaseModel):
             parts.append(f"document id containing “{self.document_id}”")
         if self.has_spans is not None:
             parts.append("with spans" if self.has_spans else "without spans")
+        if score := _describe_score(self.min_score, self.max_score):
+            parts.append(score)
         text = "; ".join(parts) if parts else "all passages"
         order = SORT_LABELS[self.sort]
         if self.sort == "random":
@@ -222,7 +253,24 @@ def _column_clauses(filters: Filters) -> tuple[list[str], list[object]]:
         params.append(filters.document_id.lower())
     if filters.has_spans is not None:
         clauses.append("n_spans > 0" if filters.has_spans else "n_spans = 0")
+    # a NULL score fails both comparisons: a passage without a score is left out by either
+    if filters.min_score is not None:
+        clauses.append("score >= ?")
+        params.append(filters.min_score)
+    if filters.max_score is not None:
+        clauses.append("score <= ?")
+        params.append(filters.max_score)
     return clauses, params
+
+
+def _describe_score(low: float | None, high: float | None) -> str | None:
+    if low is not None and high is not None:
+        return f"score {low:g}–{high:g}"
+    if low is not None:
+        return f"score at least {low:g}"
+    if high is not None:
+        return f"score at most {high:g}"
+    return None
 
 
 def _parse_scalar(name: str, value: str) -> object:

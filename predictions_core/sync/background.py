@@ -8,6 +8,11 @@ its report instead of starting a second one.
 
 `data_version` goes up by one after every sync that downloaded or deleted a file, so the app
 can drop in-memory caches when it changes (file caches key on size + mtime and need nothing).
+
+Readiness: from `start()` until the first sync has finished (successfully or not),
+`first_sync_pending` is True and `progress()` says how far the running sync is, so
+`/api/health` can answer `"syncing"` and the dashboard can show a progress bar instead of an
+empty concept list.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 
 from predictions_core.data.location import app_settings
 from predictions_core.settings import Settings
-from predictions_core.sync.state import SyncReport, utc_now
+from predictions_core.sync.state import SyncProgress, SyncReport, normalise_prefix, utc_now
 
 
 class BackgroundSync:
@@ -33,6 +38,8 @@ class BackgroundSync:
         self._settings: Settings | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._progress: SyncProgress | None = None
+        self._awaiting_first_sync = False
         self.last_report: SyncReport | None = None
         self.data_version = 0
 
@@ -49,6 +56,8 @@ class BackgroundSync:
             if self._thread is not None and self._thread.is_alive():
                 return False
             self._stop.clear()
+            # set before the thread runs, so no health check sees "ok" in between
+            self._awaiting_first_sync = self.last_report is None
             self._thread = threading.Thread(
                 target=self._run_timer,
                 args=(settings.sync_interval_s,),
@@ -69,6 +78,20 @@ class BackgroundSync:
     def is_running(self) -> bool:
         """True while a sync is in progress."""
         return self._running is not None
+
+    @property
+    def first_sync_pending(self) -> bool:
+        """True from `start()` until the first sync has finished, whether it worked or not.
+
+        A failed first sync ends the wait too (its error is in `last_error`): the data dir
+        then holds whatever it held, and waiting longer would not change that.
+        """
+        return self._awaiting_first_sync
+
+    def progress(self) -> dict[str, Any] | None:
+        """How far the running sync is (`SyncProgress.to_dict`), or None when none runs."""
+        progress = self._progress
+        return progress.to_dict() if progress is not None else None
 
     def _run_timer(self, interval_s: float) -> None:
         self.sync_now()
@@ -97,6 +120,7 @@ class BackgroundSync:
         finally:
             with self._lock:
                 self._running = None
+                self._progress = None
         return report
 
     def _sync_once(self, settings: Settings) -> SyncReport:
@@ -107,14 +131,18 @@ class BackgroundSync:
             return report  # not recorded: there was no sync
         from predictions_core.sync.s3 import sync_from_settings  # boto3 only when syncing
 
+        progress = SyncProgress(settings.s3_bucket or "", normalise_prefix(settings.s3_prefix))
+        with self._lock:
+            self._progress = progress
         try:
-            report = sync_from_settings(settings, self._session)
+            report = sync_from_settings(settings, self._session, progress)
         except Exception as error:  # a bug must not kill the timer thread silently
             report = SyncReport(settings.s3_bucket or "", settings.s3_prefix, settings.data_dir)
             report.error = f"unexpected error during sync: {type(error).__name__}: {error}"
             report.finished_at = utc_now()
         with self._lock:
             self.last_report = report
+            self._awaiting_first_sync = False
             if report.changed_anything:
                 self.data_version += 1
         return report

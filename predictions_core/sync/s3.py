@@ -38,6 +38,7 @@ from predictions_core.sync.state import (
     KeyProblem,
     ManifestEntry,
     SyncManifest,
+    SyncProgress,
     SyncReport,
     UploadReport,
     local_path_for_key,
@@ -167,13 +168,15 @@ def sync_bucket(
     max_workers: int = DEFAULT_MAX_WORKERS,
     *,
     protected_paths: Iterable[Path] = (),
+    progress: SyncProgress | None = None,
 ) -> SyncReport:
     """Bring `data_dir` up to date with `s3://bucket/prefix`; never raises for S3 trouble.
 
     Only new or changed objects are downloaded (size and ETag against the manifest), in
     parallel, each atomically. Files whose objects left the bucket are deleted only when a
     sync created them and they are unchanged since. Unsafe keys and keys landing on the
-    cache dir, the feedback DB or `protected_paths` are refused and reported.
+    cache dir, the feedback DB or `protected_paths` are refused and reported. `progress`, if
+    given, is told the number of objects once listed and advanced as each one is dealt with.
     """
     prefix = normalise_prefix(prefix)
     report = SyncReport(bucket=bucket, prefix=prefix, data_dir=Path(data_dir))
@@ -189,7 +192,10 @@ def sync_bucket(
     protected = tuple(path.resolve() for path in protected_paths)
     manifest = SyncManifest.load(root)
     wanted = _plan_downloads(listed, bucket, prefix, root, protected, manifest, report)
-    _download_all(client, bucket, wanted, root, manifest, report, max_workers)
+    if progress is not None:
+        progress.listed(len(wanted) + len(report.unchanged) + len(report.refused))
+        progress.advance(len(report.unchanged) + len(report.refused))
+    _download_all(client, bucket, wanted, root, manifest, report, max_workers, progress)
     _delete_vanished(bucket, prefix, {obj.key for obj in listed}, root, manifest, report)
     try:
         if manifest.changed:
@@ -246,6 +252,7 @@ def _download_all(
     manifest: SyncManifest,
     report: SyncReport,
     max_workers: int,
+    progress: SyncProgress | None = None,
 ) -> None:
     if not wanted:
         return
@@ -256,6 +263,8 @@ def _download_all(
         }
         for future in as_completed(futures):
             obj, target = futures[future]
+            if progress is not None:
+                progress.advance()  # downloaded or failed: either way, dealt with
             try:
                 size, etag = future.result()
                 mtime_ns = target.stat().st_mtime_ns
@@ -314,14 +323,17 @@ def protected_paths_for(settings: Settings) -> tuple[Path, ...]:
     return tuple(path for path in (settings.cache_dir, settings.feedback_db) if path is not None)
 
 
-def sync_from_settings(settings: Settings, session: Any = None) -> SyncReport:
-    """One sync of the configured bucket into the configured data dir."""
+def sync_from_settings(
+    settings: Settings, session: Any = None, progress: SyncProgress | None = None
+) -> SyncReport:
+    """One sync of the configured bucket into the configured data dir (see `sync_bucket`)."""
     return sync_bucket(
         settings.s3_bucket or "",
         settings.s3_prefix,
         settings.data_dir,
         session,
         protected_paths=protected_paths_for(settings),
+        progress=progress,
     )
 
 
@@ -414,6 +426,7 @@ def _unpublishable_reason(path: Path, name: str, excluded: tuple[Path, ...]) -> 
 
 __all__ = [
     "ListedObject",
+    "SyncProgress",
     "SyncReport",
     "UploadReport",
     "describe_s3_error",

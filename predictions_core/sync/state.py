@@ -12,6 +12,7 @@ because its object left the bucket when the manifest says a sync created it.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -86,6 +87,47 @@ class SyncReport:
             "kept_local": [problem.to_dict() for problem in self.kept_local],
             "refused": [problem.to_dict() for problem in self.refused],
             "failed": [problem.to_dict() for problem in self.failed],
+        }
+
+
+class SyncProgress:
+    """How far one running sync is: files checked or downloaded so far, out of how many.
+
+    Thread-safe: the sync's download workers advance it while `/api/health` and the dashboard
+    read it. `total` is None until the bucket's listing is complete (its length is unknown
+    before); then every listed object counts once, when it is found unchanged, refused,
+    downloaded or failed, so `done` reaches `total` when the downloads are over.
+    """
+
+    def __init__(self, bucket: str, prefix: str):
+        """A sync of `s3://bucket/prefix` that has just started (nothing listed yet)."""
+        self.bucket = bucket
+        self.prefix = prefix
+        self.started_at = utc_now()
+        self._lock = threading.Lock()
+        self._done = 0
+        self._total: int | None = None
+
+    def listed(self, total: int) -> None:
+        """The listing is complete: `total` objects are to be checked or downloaded."""
+        with self._lock:
+            self._total = total
+
+    def advance(self, count: int = 1) -> None:
+        """`count` more objects were found unchanged, refused, downloaded or failed."""
+        with self._lock:
+            self._done += count
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{"bucket", "prefix", "done", "total", "started_at"}` as it is now (JSON-ready)."""
+        with self._lock:
+            done, total = self._done, self._total
+        return {
+            "bucket": self.bucket,
+            "prefix": self.prefix,
+            "done": done,
+            "total": total,
+            "started_at": self.started_at.isoformat(),
         }
 
 

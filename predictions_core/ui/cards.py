@@ -9,15 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import orjson
 import pyarrow as pa
 import streamlit as st
 
 from predictions_core.query.export import passages_from_batch
 from predictions_core.query.filters import SearchPattern
+from predictions_core.query.links import document_link
 from predictions_core.query.text_search import search_hits
 from predictions_core.ui.highlight import (
     MARK_CSS,
     SEARCH_CLASS,
+    Link,
     MarkLayer,
     card_html,
     legend_html,
@@ -52,12 +55,24 @@ def legend(span_columns: Sequence[SpanColumn], with_search: bool) -> None:
     st.html(legend_html(layers))
 
 
-def metadata_items(row: dict, number: int) -> list[tuple[str, object]]:
-    """What the card's first line shows, in order (empty values are left out)."""
+def metadata_items(row: dict, number: int, document_url: str = "") -> list[tuple[str, object]]:
+    """What the card's first line shows, in order (empty values are left out).
+
+    The document is its name (`document_name`) when the metadata has one, else its id, linked
+    to the source document when `document_url` (`PREDICTIONS_DOCUMENT_URL`) makes a link.
+    """
     translated = row.get("translated")
+    metadata = _metadata_of(row)
+    document_id = row.get("document_id")
+    name = metadata.get("document_name")
+    name = str(name).strip() if isinstance(name, str | int | float) else ""
+    document = Link(name or str(document_id or ""), document_link(document_url, metadata))
+    score = row.get("score")
     return [
         ("#", f"{number:,}"),
-        ("document", row.get("document_id")),
+        ("document", document),
+        ("document id", document_id if name and name != document_id else None),
+        ("score", None if score is None else f"{score:.3f}"),
         ("region", row.get("region")),
         ("corpus", row.get("corpus")),
         ("translated", None if translated is None else ("yes" if translated else "no")),
@@ -67,18 +82,28 @@ def metadata_items(row: dict, number: int) -> list[tuple[str, object]]:
     ]
 
 
+def _metadata_of(row: dict) -> dict:
+    try:
+        metadata = orjson.loads(row.get("metadata") or "{}")
+    except orjson.JSONDecodeError:
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
 def render_cards(
     rows: pa.Table,
     span_columns: Sequence[SpanColumn],
     search: SearchPattern | None,
     first_number: int,
     footers: Sequence[tuple[str, Footer]] = (),
+    document_url: str = "",
 ) -> None:
     """One bordered card per row: metadata, text with spans and search hits, then footers.
 
     `footers` are (span column, footer) pairs: each `footer(passage)` gets the row as a
     LabelledPassage dict (id, text, spans, metadata) whose spans are those of its column,
-    so cards judged per classifier see that classifier's spans.
+    so cards judged per classifier see that classifier's spans. `document_url` is the
+    template of each card's link to its source document (empty: no links).
     """
     records = rows.to_pylist()
     hits = search_hits([record["text"] for record in records], search)
@@ -88,7 +113,7 @@ def render_cards(
             MarkLayer(c.css_class, span_ranges(record.get(c.column)), c.title) for c in span_columns
         ]
         layers.append(MarkLayer(SEARCH_CLASS, hits[offset], "search match"))
-        items = metadata_items(record, first_number + offset)
+        items = metadata_items(record, first_number + offset, document_url)
         with st.container(border=True):
             st.html(card_html(record["text"], layers, items))
             for (_, draw), column_passages in zip(footers, passages, strict=True):

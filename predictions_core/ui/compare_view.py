@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 
+from predictions_core.analysis import compare
 from predictions_core.analysis.compare import Agreement
-from predictions_core.data.catalogue import ConceptEntry
+from predictions_core.analysis.thresholds import parse_threshold
+from predictions_core.data.catalogue import ClassifierEntry, ConceptEntry
+from predictions_core.errors import InvalidParameterError
 from predictions_core.ui import compare_charts, url_state
 from predictions_core.ui.cards import SpanColumn
-from predictions_core.ui.data import disagreement_rows
+from predictions_core.ui.data import disagreement_rows, load_classifier, version_of
 from predictions_core.ui.views import filtered_cards, markdown_text
 
 SHOW_LABELS = {"only_a": "Only A", "only_b": "Only B", "both": "Both"}
 PAIR_PARAMS = ("a", "b", "show")
+THRESHOLD_KEY = "compare_threshold"
 
 
 def summary_section(result: dict) -> None:
@@ -161,3 +166,71 @@ def _feedback_footer(feedback: Callable[..., None], qid: str, classifier_id: str
         feedback(qid, classifier_id, passage, "compare")
 
     return footer
+
+
+# ---------------------------------------------------------------------- a score threshold
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _at_threshold(versions: tuple[str, ...], threshold: float, _items: tuple) -> dict:
+    items = [
+        compare.ComparedClassifier(
+            i.id, compare.at_threshold(i.table, threshold), i.knows_negatives, i.name
+        )
+        for i in _items
+    ]
+    return {"summary": compare.summary_rows(items), "agreement": compare.pairwise_agreement(items)}
+
+
+def threshold_section(concept: ConceptEntry, entries: list[ClassifierEntry]) -> None:
+    """Positives and agreement when only passages scoring >= a threshold count (`threshold=`)."""
+    items = []
+    for entry in entries:
+        table = load_classifier(concept, entry).table
+        knows = compare.knows_negatives(entry.layout, table)
+        items.append(compare.ComparedClassifier(entry.id, table, knows, entry.classifier.name))
+    scored = [item.name or item.id for item in items if compare.has_scores(item.table)]
+    if not scored:
+        st.caption(
+            "None of these classifiers has scores (spans without prediction_probability): "
+            "a threshold does not apply."
+        )
+        url_state.update_url("compare", {}, ["threshold"])
+        return
+    if url_state.url_is_new() or THRESHOLD_KEY not in st.session_state:
+        try:
+            asked = parse_threshold(url_state.first(url_state.current_params(), "threshold"))
+        except InvalidParameterError as error:
+            st.warning(f"{error.message}. Using 0.5.", icon="⚠️")
+            asked = None
+        st.session_state[THRESHOLD_KEY] = 0.5 if asked is None else asked
+    threshold = st.slider("Score threshold", 0.0, 1.0, step=0.01, key=THRESHOLD_KEY)
+    url_state.update_url("compare", {"threshold": f"{threshold:g}"}, ["threshold"])
+    versions = tuple(version_of(entry) for entry in entries)
+    result = _at_threshold(versions, float(threshold), tuple(items))
+    frame = threshold_frame(result["summary"], {i.id: compare.has_scores(i.table) for i in items})
+    st.dataframe(frame, hide_index=True, width="stretch")
+    pairs = compare_charts.agreement_frame([i.id for i in items], result["agreement"])
+    st.altair_chart(compare_charts.heatmap(pairs, "jaccard", [i.id for i in items]))
+    st.caption(
+        f"A passage of a classifier with scores ({', '.join(scored)}) counts as positive only "
+        f"when its score (the highest prediction_probability of its spans) is at least "
+        f"{threshold:g}; classifiers without scores are unaffected. The heat map: Jaccard of "
+        "the positive passages at this threshold."
+    )
+
+
+def threshold_frame(summary: list[dict], scored: dict[str, bool]) -> pd.DataFrame:
+    """Positives at the threshold per classifier, and whether the threshold applies to it."""
+    return pd.DataFrame(
+        [
+            {
+                "Classifier": row["classifier"],
+                "Name": row["name"],
+                "Has scores": scored[row["classifier"]],
+                "Positives at threshold": row["positives"],
+                "Passages in file": row["passages"],
+            }
+            for row in summary
+        ]
+    )

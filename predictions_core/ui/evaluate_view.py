@@ -1,6 +1,7 @@
 """The Evaluate page's pieces: concept and gold-source choice, score tables, cards, charts.
 
 Passage text reaches the page only through `highlight.card_html`, which escapes it.
+The score threshold (`threshold=` in the URL, as in the API) and its charts are here too.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from predictions_core.analysis.evaluation import (
 )
 from predictions_core.analysis.metrics import Interval, SpanScores
 from predictions_core.analysis.results import ErrorCard, Evaluation, LabellerAgreement
+from predictions_core.analysis.thresholds import NO_SCORES, parse_threshold
 from predictions_core.data.catalogue import ConceptEntry
 from predictions_core.data.loading import fingerprint
 from predictions_core.data.store import PredictionStore
-from predictions_core.errors import PredictionsError
+from predictions_core.errors import InvalidParameterError, PredictionsError
 from predictions_core.ui import url_state
 from predictions_core.ui.feedback import current_feedback_store
 from predictions_core.ui.highlight import MARK_CSS, MarkLayer, card_html, legend_html
+from predictions_core.ui.views import markdown_text
 
 GOLD_SOURCE_LABELS = {
     "concept": "Concept's gold labels",
@@ -42,6 +45,12 @@ mark.pc-gold.pc-predicted { background: rgba(255, 170, 0, 0.38); }
 </style>
 """
 CARDS_PER_PAGE = 10
+SLICE_LABELS = {
+    "world_bank_region": "Region (world_bank_region)",
+    "document_metadata.corpus_type_name": "Corpus (document_metadata.corpus_type_name)",
+    "translated": "Translated",
+}
+THRESHOLD_ON, THRESHOLD_VALUE = "evaluate_threshold_on", "evaluate_threshold"
 
 
 def inject_css() -> None:
@@ -67,12 +76,21 @@ def format_score(value: float | None, interval: Interval | None = None) -> str:
 
 @st.cache_data(max_entries=32, show_spinner="Scoring classifiers against the gold labels…")
 def _cached_evaluation(
-    _store: PredictionStore, data_dir: str, qid: str, source: str, version: tuple
+    _store: PredictionStore,
+    data_dir: str,
+    qid: str,
+    source: str,
+    version: tuple,
+    threshold: float | None,
 ) -> Evaluation:
     # `version` changes whenever a predictions file, the concept or the feedback changes
     feedback = current_feedback_store()
     return evaluate_concept(
-        _store, qid, gold_source=source, feedback_passages=lambda: feedback.labelled_passages(qid)
+        _store,
+        qid,
+        gold_source=source,
+        feedback_passages=lambda: feedback.labelled_passages(qid),
+        threshold=threshold,
     )
 
 
@@ -94,12 +112,14 @@ def data_version(entry: ConceptEntry, last_judgement_id: int) -> tuple:
     return (tuple(sorted(files)), concept, last_judgement_id)
 
 
-def evaluation(store: PredictionStore, qid: str, source: str) -> Evaluation | None:
-    """The evaluation, or None after showing why it cannot be made."""
+def evaluation(
+    store: PredictionStore, qid: str, source: str, threshold: float | None = None
+) -> Evaluation | None:
+    """The evaluation (at `threshold`, if any), or None after showing why it cannot be made."""
     try:
         entry = store.catalogue().concept(qid)
         version = data_version(entry, current_feedback_store().last_judgement_id(qid))
-        return _cached_evaluation(store, str(store.data_dir), qid, source, version)
+        return _cached_evaluation(store, str(store.data_dir), qid, source, version, threshold)
     except PredictionsError as error:
         st.error(error.message)
         return None
@@ -163,6 +183,7 @@ def summary_frame(result: Evaluation) -> pd.DataFrame:
                 "TP": passage.tp,
                 "FP": passage.fp,
                 "FN": passage.fn,
+                "gold covered": f"{classifier.n_covered} of {result.n_gold}",
                 "span exact P/R/F1": _three(span.exact),
                 "span overlap P/R/F1": _three(span.overlap),
                 "scored": classifier.n_scored,
@@ -171,6 +192,26 @@ def summary_frame(result: Evaluation) -> pd.DataFrame:
                 "skipped lines": classifier.n_issues,
             }
         )
+    return pd.DataFrame(rows)
+
+
+def span_jaccard_frame(result: Evaluation) -> pd.DataFrame:
+    """One row per classifier and Jaccard threshold: the upstream evaluation's span counts."""
+    rows = []
+    for classifier in result.classifiers:
+        for threshold, scores in classifier.span_jaccard.items():
+            rows.append(
+                {
+                    "classifier": classifier.name,
+                    "Jaccard >": threshold,
+                    "TP": scores.tp,
+                    "FP": scores.fp,
+                    "FN": scores.fn,
+                    "precision": format_score(scores.precision),
+                    "recall": format_score(scores.recall),
+                    "F1": format_score(scores.f1),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -293,3 +334,118 @@ def render_error_cards(cards: list[ErrorCard], key_prefix: str) -> None:
     for card in cards[start : start + CARDS_PER_PAGE]:
         with st.container(border=True):
             st.html(error_card_html(card))
+
+
+# ---------------------------------------------------------------------- scores and thresholds
+
+
+def threshold_picker(result: Evaluation) -> float | None:
+    """A toggle and a slider (`threshold=` in the URL) when some classifier has scores."""
+    asked = url_state.first(url_state.current_params(), "threshold")
+    if not any(c.threshold.has_scores for c in result.classifiers):
+        if asked is not None and url_state.url_is_new():
+            st.info(f"**threshold**: no classifier of {result.wikibase_id} has scores; ignored.")
+        url_state.update_url("evaluate", {}, ["threshold"])
+        return None
+    if url_state.url_is_new():
+        try:
+            parsed = parse_threshold(asked)
+        except InvalidParameterError as error:
+            st.warning(f"{error.message}. Showing the scores without a threshold.", icon="⚠️")
+            parsed = None
+        st.session_state[THRESHOLD_ON] = parsed is not None
+        if parsed is not None:
+            st.session_state[THRESHOLD_VALUE] = parsed
+    st.session_state.setdefault(THRESHOLD_VALUE, 0.5)
+    on = st.toggle(
+        "Apply a score threshold",
+        key=THRESHOLD_ON,
+        help="A passage counts as predicted positive only when its score (the highest "
+        "prediction_probability of its spans) is at least the threshold. Classifiers "
+        "without scores are unaffected.",
+    )
+    value = st.slider("Score threshold", 0.0, 1.0, step=0.01, key=THRESHOLD_VALUE, disabled=not on)
+    url_state.update_url("evaluate", {"threshold": f"{value:g}"} if on else {}, ["threshold"])
+    return float(value) if on else None
+
+
+def best_threshold_lines(result: Evaluation) -> list[str]:
+    """One sentence per classifier: its best threshold and F1 with interval, or why none."""
+    lines = []
+    for classifier in result.classifiers:
+        report, name = classifier.threshold, markdown_text(classifier.name)
+        if not report.has_scores:
+            lines.append(f"{name}: {NO_SCORES}.")
+        elif report.best is None or report.best_ci is None:
+            lines.append(f"{name}: no threshold gives a defined F1.")
+        else:
+            best = report.best.scores
+            f1 = format_score(best.f1, report.best_ci.f1)
+            lines.append(
+                f"{name}: best threshold **{report.best.threshold:.3f}**, F1 {f1} "
+                f"(precision {format_score(best.precision)}, recall {format_score(best.recall)})"
+            )
+    return lines
+
+
+def curve_frame(result: Evaluation) -> pd.DataFrame:
+    """Every classifier's curve points: classifier, threshold, precision, recall, F1."""
+    rows = [
+        {"classifier": c.name, **point.to_json()}
+        for c in result.classifiers
+        for point in c.threshold.curve
+    ]
+    columns = ["classifier", "threshold", "tp", "fp", "fn", "precision", "recall", "f1"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def precision_recall_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Precision against recall, one line per classifier, points ordered by threshold."""
+    return (
+        alt.Chart(frame.dropna(subset=["precision", "recall"]))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("recall:Q", scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("precision:Q", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("classifier:N"),
+            order=alt.Order("threshold:Q", sort="descending"),
+            tooltip=["classifier", "threshold", "precision", "recall", "f1"],
+        )
+        .properties(title="Precision–recall")
+    )
+
+
+def f1_chart(frame: pd.DataFrame, threshold: float | None) -> alt.LayerChart | alt.Chart:
+    """F1 by threshold, one line per classifier; a rule at the threshold applied."""
+    lines = (
+        alt.Chart(frame.dropna(subset=["f1"]))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("threshold:Q", scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("f1:Q", title="F1", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("classifier:N"),
+            tooltip=["classifier", "threshold", "f1", "tp", "fp", "fn"],
+        )
+        .properties(title="F1 by threshold")
+    )
+    if threshold is None:
+        return lines
+    rule = alt.Chart(pd.DataFrame({"threshold": [threshold]})).mark_rule(strokeDash=[4, 4])
+    return lines + rule.encode(x="threshold:Q")
+
+
+def render_thresholds(result: Evaluation) -> None:
+    """The best threshold of each classifier, and the two charts when any has scores."""
+    for line in best_threshold_lines(result):
+        st.markdown(f"- {line}")
+    frame = curve_frame(result)
+    if frame.empty:
+        return
+    left, right = st.columns(2)
+    left.altair_chart(precision_recall_chart(frame), width="stretch")
+    right.altair_chart(f1_chart(frame, result.threshold), width="stretch")
+    st.caption(
+        "Each point: passages scoring at least that threshold count as positive. Best: the "
+        "highest passage F1 (the higher threshold on a tie). Its interval is a 95% bootstrap "
+        "at that threshold, optimistic since the threshold was chosen on the same passages."
+    )

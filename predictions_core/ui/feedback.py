@@ -5,7 +5,11 @@ and a note under each card; a change is saved at once (a widget callback) to the
 database and confirmed with a toast. It reads the judgements of each classifier once per run
 (one query), not once per card: a page of 50–100 cards opens one database connection.
 The reviewer's name (optional) is `st.session_state["feedback_reviewer"]`, set by
-`render_reviewer_input` (for the sidebar); without one, judgements are anonymous.
+`render_reviewer_input` (for the sidebar); without one, judgements are anonymous. With
+`PREDICTIONS_REVIEWER_FROM_ALB=true` the reviewer is instead the load balancer's signed-in user,
+read from the same `x-amzn-oidc-data` header as the write route and verified the same way
+(`feedback.signin`); a typed name is then ignored. A judgement is stored by
+`feedback.judging.record_judgement`, the function `POST /api/feedback/...` calls too.
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ from typing import Any
 import streamlit as st
 
 from predictions_core.errors import PredictionsError
+from predictions_core.feedback.judging import JudgementBody, record_judgement
+from predictions_core.feedback.signin import OIDC_DATA_HEADER, signed_in_reviewer
 from predictions_core.feedback.store import VERDICTS, FeedbackStore
 from predictions_core.ui.data import current_settings
+from predictions_core.ui.views import markdown_text
 
 VERDICT_LABELS = {"correct": "✓ correct", "incorrect": "✗ incorrect", "unsure": "? unsure"}
 REVIEWER_KEY = "feedback_reviewer"
@@ -30,9 +37,30 @@ def current_feedback_store() -> FeedbackStore:
     return FeedbackStore(current_settings().resolved_feedback_db)
 
 
-def current_reviewer() -> str:
-    """The reviewer name given in this session ("" when anonymous)."""
+def typed_reviewer() -> str:
+    """The reviewer name typed in this session ("" when anonymous)."""
     return str(st.session_state.get(REVIEWER_KEY, "") or "").strip()
+
+
+def signed_in_user() -> str | None:
+    """The verified signed-in user when `PREDICTIONS_REVIEWER_FROM_ALB` is on, else None.
+
+    Raises `SignInError`/`SignInUnavailableError` (`PredictionsError`s) when the setting is on
+    and the request's sign-in cannot be trusted: the caller refuses to save, never falls back.
+    """
+    settings = current_settings()
+    if not settings.reviewer_from_alb:
+        return None
+    return signed_in_reviewer(st.context.headers.get(OIDC_DATA_HEADER), settings)
+
+
+def current_reviewer() -> str:
+    """Who judges in this session: the signed-in user, else the typed name ("" if unknown)."""
+    try:
+        user = signed_in_user()
+    except PredictionsError:
+        return ""
+    return user if user is not None else typed_reviewer()
 
 
 def feedback_key(key_prefix: str, classifier_id: str, passage_id: str) -> str:
@@ -42,11 +70,20 @@ def feedback_key(key_prefix: str, classifier_id: str, passage_id: str) -> str:
 
 
 def render_reviewer_input() -> None:
-    """A text input for the reviewer's name; kept for the session across pages."""
+    """A text input for the reviewer's name, kept for the session across pages.
+
+    With signed-in reviewers (`PREDICTIONS_REVIEWER_FROM_ALB`), who is signed in instead.
+    """
+    if current_settings().reviewer_from_alb:
+        try:
+            st.caption(f"Judging as **{markdown_text(signed_in_user() or '')}** (signed in)")
+        except PredictionsError as error:
+            st.caption(f"Judgements cannot be saved: {markdown_text(error.message)}")
+        return
     # a plain session key outlives the widget, whose own state Streamlit drops on pages
     # that do not draw it
     if _REVIEWER_WIDGET_KEY not in st.session_state:
-        st.session_state[_REVIEWER_WIDGET_KEY] = current_reviewer()
+        st.session_state[_REVIEWER_WIDGET_KEY] = typed_reviewer()
     st.text_input(
         "Reviewer name (optional)",
         key=_REVIEWER_WIDGET_KEY,
@@ -71,8 +108,11 @@ def feedback_controls() -> ControlsRenderer:
     and kept for this run only, so the next run sees every judgement saved meanwhile.
     """
     judgements: dict[tuple[str, str], dict[str, list[dict[str, Any]]] | PredictionsError] = {}
+    reviewers: list[str] = []  # who judges, resolved once per run (a sign-in is verified once)
 
     def render(qid: str, classifier_id: str, passage: dict[str, Any], key_prefix: str) -> None:
+        if not reviewers:
+            reviewers.append(current_reviewer())
         if (qid, classifier_id) not in judgements:
             try:
                 store = current_feedback_store()
@@ -84,7 +124,7 @@ def feedback_controls() -> ControlsRenderer:
             st.caption(f"Feedback unavailable: {by_passage.message}")
             return
         passage_judgements = by_passage.get(str(passage.get("id", "")), [])
-        _render_controls(qid, classifier_id, passage, key_prefix, passage_judgements)
+        _render_controls(qid, classifier_id, passage, key_prefix, passage_judgements, reviewers[0])
 
     return render
 
@@ -95,11 +135,11 @@ def _render_controls(
     passage: dict[str, Any],
     key_prefix: str,
     judgements: list[dict[str, Any]],
+    reviewer: str,
 ) -> None:
     """✓/✗/? and a note for one passage, given its reviewers' effective judgements."""
     key = feedback_key(key_prefix, classifier_id, str(passage.get("id", "")))
     verdict_key, note_key = f"{key}_verdict", f"{key}_note"
-    reviewer = current_reviewer()
     mine = next((j for j in reversed(judgements) if (j["reviewer"] or "") == reviewer), None)
     if verdict_key not in st.session_state:
         st.session_state[verdict_key] = mine["verdict"] if mine else None
@@ -154,13 +194,16 @@ def _save_judgement(
         st.toast("Choose ✓, ✗ or ? to save the note with a judgement.")
         return
     try:
-        current_feedback_store().record(
-            qid,
-            classifier_id,
-            passage,
-            verdict,
-            note=st.session_state.get(note_key, ""),
-            reviewer=current_reviewer(),
+        body = JudgementBody.parse(
+            {
+                "passage_id": str(passage.get("id", "")),
+                "judgement": verdict,
+                "note": str(st.session_state.get(note_key, "") or ""),
+                "reviewer": typed_reviewer() or None,
+            }
+        )
+        record_judgement(
+            current_feedback_store(), qid, classifier_id, passage, body, signed_in_user()
         )
     except PredictionsError as error:
         st.toast(f"Not saved: {error.message}", icon="⚠️")

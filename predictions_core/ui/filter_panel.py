@@ -14,7 +14,7 @@ import streamlit as st
 
 from predictions_core.errors import InvalidParameterError
 from predictions_core.query.engine import Facets, QueryResult
-from predictions_core.query.filters import FILTER_PARAMS, SORT_LABELS, Filters
+from predictions_core.query.filters import FILTER_PARAMS, SCORE_SORTS, SORT_LABELS, Filters
 from predictions_core.ui import url_state
 
 PAGE_SIZES = [10, 25, 50, 100, 200]
@@ -25,6 +25,12 @@ SEARCH_HELP = (
     "`/methane|CH4/i` (ignoring case). Regexes use RE2 syntax (no look-arounds or "
     "back-references)."
 )
+SCORE_HELP = (
+    "A passage's score is the highest prediction probability among its spans. With the "
+    "whole range (0–1) every passage is shown, scored or not; narrow it to see only the "
+    "passages whose score is within it."
+)
+SCORE_STEP = 0.01
 
 
 def seed_filter_widgets(prefix: str, filters: Filters, raw_search: str | None) -> None:
@@ -82,8 +88,47 @@ def filter_widgets(prefix: str, facets: Facets) -> tuple[Filters, list[InvalidPa
         "Document id contains", key=f"{prefix}_document_id", placeholder="e.g. CCLW.executive"
     )
     with columns[3]:
-        _sort_widgets(prefix)
+        _sort_widgets(prefix, facets.has_scores)
+    if facets.has_scores:
+        _score_slider(prefix, facets)
     return url_state.parse_filters(widget_params(prefix))
+
+
+def _score_slider(prefix: str, facets: Facets) -> None:
+    """A range slider over the score; it holds `min_score`/`max_score`, the URL's fields.
+
+    The whole range means no bound (unscored passages shown too), so moving the slider back
+    to 0–1 clears the filter rather than hiding the passages without a score.
+    """
+    low = _unit(st.session_state.get(f"{prefix}_min_score"), 0.0)
+    high = _unit(st.session_state.get(f"{prefix}_max_score"), 1.0)
+    st.session_state[f"{prefix}_score_range"] = (min(low, high), high)
+    st.slider(
+        "Score",
+        min_value=0.0,
+        max_value=1.0,
+        step=SCORE_STEP,
+        key=f"{prefix}_score_range",
+        help=SCORE_HELP
+        + f" In this data: {facets.n_scored:,} passages have a score, from "
+        + f"{facets.score_min:.3f} to {facets.score_max:.3f}.",
+        on_change=_score_range_changed,
+        args=(prefix,),
+    )
+
+
+def _score_range_changed(prefix: str) -> None:
+    low, high = st.session_state[f"{prefix}_score_range"]
+    # rounded to the slider's step: 0.35, not 0.35000000000000003, in the URL
+    st.session_state[f"{prefix}_min_score"] = None if low <= 0 else round(low, 2)
+    st.session_state[f"{prefix}_max_score"] = None if high >= 1 else round(high, 2)
+
+
+def _unit(value: object, default: float) -> float:
+    """A score bound as the slider can show it (within 0..1; `default` when unset)."""
+    if not isinstance(value, int | float) or value != value:  # None, or NaN
+        return default
+    return min(1.0, max(0.0, float(value)))
 
 
 def _facet_multiselect(prefix: str, name: str, label: str, counts: dict[str, int]) -> None:
@@ -102,10 +147,16 @@ def _facet_multiselect(prefix: str, name: str, label: str, counts: dict[str, int
     )
 
 
-def _sort_widgets(prefix: str) -> None:
+def _sort_widgets(prefix: str, has_scores: bool) -> None:
     sort_key, seed_key = f"{prefix}_sort", f"{prefix}_seed"
     choice, again = st.columns([4, 1], vertical_alignment="bottom")
-    choice.selectbox("Sort", list(SORT_LABELS), key=sort_key, format_func=SORT_LABELS.get)
+    # orders by score only where there are scores (or the URL asks for one: it stays shown)
+    options = [
+        order
+        for order in SORT_LABELS
+        if has_scores or order not in SCORE_SORTS or order == st.session_state.get(sort_key)
+    ]
+    choice.selectbox("Sort", options, key=sort_key, format_func=SORT_LABELS.get)
     if st.session_state[sort_key] == "random":
         if st.session_state.get(seed_key) is None:
             st.session_state[seed_key] = _new_seed()
@@ -147,7 +198,9 @@ def _widget_kind(name: str) -> str:
         return "list"  # a multiselect
     if annotation == str | None:
         return "text"  # a text box, "" when empty
-    return "as_is"  # numbers and the sort order
+    if annotation == float | None:
+        return "fraction"  # a score bound, held for the range slider
+    return "as_is"  # whole numbers and the sort order
 
 
 def _to_widget(name: str, value: object) -> object:
@@ -170,6 +223,8 @@ def _from_widget(name: str, value: object) -> object:
         return list(value or [])
     if kind == "text":
         return value if value and value.strip() else None
+    if kind == "fraction":
+        return float(value) if isinstance(value, int | float) else None
     if isinstance(value, int | float):  # number inputs: years, seed, page, page size
         return int(value)
     return value or None  # the sort order

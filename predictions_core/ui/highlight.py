@@ -85,14 +85,42 @@ def _covers(ranges: list[Range], start: int, end: int) -> bool:
     return any(low <= start and end <= high for low, high in ranges)
 
 
+@dataclass(frozen=True)
+class Link:
+    """A metadata value shown as a link (`url` None: as plain text).
+
+    `url` must come from `query.links` (an `http`/`https` URL whose values are URL-encoded);
+    `link_html` checks the scheme again and escapes both parts.
+    """
+
+    text: str
+    url: str | None = None
+
+
+def link_html(link: Link) -> str:
+    """`<a>` to `link.url` (opened in a new tab, no referrer), or the escaped text alone."""
+    text = html.escape(link.text)
+    url = link.url or ""
+    if not url.lower().startswith(("http://", "https://")):
+        return text
+    return (
+        f'<a href="{html.escape(url, quote=True)}" target="_blank" '
+        f'rel="noopener noreferrer">{text}</a>'
+    )
+
+
 def metadata_html(items: Iterable[tuple[str, object]]) -> str:
-    """A line of `label: value` pairs (missing values left out), escaped."""
+    """A line of `label: value` pairs (missing values left out), escaped; a `Link` as a link."""
     shown = [
-        f'<span class="pc-meta-item"><b>{html.escape(label)}</b> {html.escape(str(value))}</span>'
+        f'<span class="pc-meta-item"><b>{html.escape(label)}</b> {_value_html(value)}</span>'
         for label, value in items
-        if value not in (None, "")
+        if value not in (None, "") and not (isinstance(value, Link) and not value.text)
     ]
     return " · ".join(shown)
+
+
+def _value_html(value: object) -> str:
+    return link_html(value) if isinstance(value, Link) else html.escape(str(value))
 
 
 def card_html(
@@ -119,6 +147,7 @@ MARK_CSS = """
 <style>
 .pc-card .pc-text { white-space: pre-wrap; line-height: 1.6; overflow-wrap: anywhere; }
 .pc-card .pc-meta { font-size: 0.8rem; opacity: 0.75; margin-bottom: 0.35rem; }
+.pc-card .pc-meta a { color: inherit; text-decoration: underline; }
 .pc-card mark, .pc-legend mark {
   color: inherit; background: transparent; padding: 0 0.1em; border-radius: 0.2em; }
 mark.pc-span, mark.pc-a { background: rgba(255, 170, 0, 0.38); }

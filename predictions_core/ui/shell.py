@@ -20,6 +20,7 @@ from predictions_core.sync.background import get_background_sync
 from predictions_core.ui import url_state
 from predictions_core.ui.data import current_catalogue, current_settings
 from predictions_core.ui.sidebar import render_sidebar
+from predictions_core.ui.sync_progress import first_sync_progress, first_sync_running
 from predictions_core.ui.views import markdown_text, no_data_message
 
 SHARED_DEFAULTS = {"concept": None, "classifier": None, "classifiers": []}
@@ -37,7 +38,11 @@ def configure_page() -> None:
 
 
 def draw_shell(page_key: str) -> None:
-    """Page config, shared state, background sync, URL bookkeeping and the sidebar."""
+    """Page config, shared state, background sync, URL bookkeeping and the sidebar.
+
+    While the first sync of a bucket runs, a progress bar heads every page (the data is
+    missing or partial until it ends).
+    """
     configure_page()
     for key, default in SHARED_DEFAULTS.items():
         st.session_state.setdefault(key, default)
@@ -53,6 +58,8 @@ def draw_shell(page_key: str) -> None:
     get_background_sync().start(current_settings())  # no-op when sync is off or already running
     url_state.begin_run(page_key)
     render_sidebar(page_key, current_catalogue())
+    if first_sync_running():
+        first_sync_progress()
 
 
 @contextmanager
@@ -79,6 +86,13 @@ def start_concept_page(page_key: str, title: str) -> ConceptEntry:
     catalogue = current_catalogue()
     if not catalogue.concepts:
         st.title(title)
-        no_data_message()
-        st.stop()
+        stop_without_data()
     return catalogue.concepts[st.session_state["concept"]]
+
+
+def stop_without_data() -> None:
+    """End a page that has no concept to show: how to get data, or (while the first sync
+    runs) nothing more than the shell's progress bar."""
+    if not first_sync_running():
+        no_data_message()
+    st.stop()

@@ -30,7 +30,7 @@ MAX_COMPARED_BY_DEFAULT = 4
 _PAGE_PARAMS = {
     "concepts": {"concept", "search"},
     "browse": {"concept", "classifier", *FILTER_PARAMS},
-    "compare": {"concept", "classifier", "a", "b", "show", *FILTER_PARAMS},
+    "compare": {"concept", "classifier", "a", "b", "show", "threshold", *FILTER_PARAMS},
 }
 
 
@@ -191,7 +191,10 @@ def _sync_line(settings: Settings) -> str:
         return "No bucket configured: local files only."
     sync = get_background_sync()
     if sync.is_running:
-        return "Sync in progress…"
+        progress = sync.progress()
+        if progress is None or progress["total"] is None:
+            return "Sync in progress: listing the bucket…"
+        return f"Sync in progress: {progress['done']:,} of {progress['total']:,} files…"
     last, error = sync.last_sync, sync.last_error
     text = f"Last synced {last:%Y-%m-%d %H:%M:%S} UTC." if last else "Not synced yet."
     return text + (f" Last sync failed: {error}." if error else "")

@@ -13,6 +13,7 @@ from predictions_core.data.catalogue import ClassifierEntry, ConceptEntry
 from predictions_core.errors import InvalidParameterError
 from predictions_core.query.engine import QueryResult
 from predictions_core.query.filters import FILTER_PARAMS, Filters
+from predictions_core.query.links import concept_link
 from predictions_core.ui import filter_panel, url_state
 from predictions_core.ui.cards import Footer, SpanColumn, legend, render_cards
 from predictions_core.ui.data import (
@@ -44,7 +45,10 @@ def no_data_message() -> None:
 
 
 def concept_header(entry: ConceptEntry) -> None:
-    """Preferred label, QID, description, alternative labels and the Wikibase link."""
+    """Preferred label, QID, description, alternative labels and the concept's page.
+
+    The page is `PREDICTIONS_CONCEPT_URL` filled with the QID (no link when it is empty).
+    """
     concept = entry.concept
     st.title(f"{markdown_text(concept.preferred_label)} ({entry.wikibase_id})")
     if concept.description:
@@ -57,9 +61,10 @@ def concept_header(entry: ConceptEntry) -> None:
         )
         more = len(alternatives) - MAX_ALTERNATIVE_LABELS_SHOWN
         line.append(f"Also: {shown}" + (f" and {more} more" if more > 0 else ""))
-    if concept.url:
+    page = concept_link(current_settings().concept_url, entry.wikibase_id)
+    if page:
         # parentheses and spaces would end the Markdown link early
-        line.append(f"[Wikibase page ↗]({quote(concept.url, safe=URL_SAFE)})")
+        line.append(f"[Concept page ↗]({quote(page, safe=URL_SAFE)})")
     if line:
         st.caption(" · ".join(line))
     if len(alternatives) > MAX_ALTERNATIVE_LABELS_SHOWN:
@@ -131,6 +136,7 @@ def filtered_cards(
             filters.search_pattern,
             result.first_row_number,
             footers=footers,
+            document_url=current_settings().document_url,
         )
         filter_panel.pager(prefix, result, "bottom")
     return filters, result
