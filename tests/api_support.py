@@ -34,7 +34,7 @@ from predictions_core.api.responses import ApiErrorShapeMiddleware
 from predictions_core.api.routes import create_api
 from predictions_core.data.location import app_settings
 from predictions_core.data.store import get_store
-from tests.s3_server import free_port
+from tests.local_ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RICH_QID = "Q787"

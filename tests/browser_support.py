@@ -7,7 +7,6 @@ Needs Chromium at /usr/bin/chromium (`apt-get install -y chromium`).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,9 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.api_support import stop_process
+from tests.local_ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,16 +31,14 @@ CHROMIUM_ARGS = [
 STARTUP_TIMEOUT_S = 60
 
 
-def free_port() -> int:
-    """A local TCP port nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
-def running_app(data_dir: Path, work_dir: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free local port; yields its base URL, stops it after."""
+def running_app(
+    data_dir: Path, work_dir: Path, env_overrides: dict[str, str] | None = None
+) -> Iterator[str]:
+    """`streamlit run app.py` on a free local port; yields its base URL, stops it after.
+
+    It reads `data_dir` with no bucket, unless `env_overrides` sets one (and anything else).
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -48,24 +48,21 @@ def running_app(data_dir: Path, work_dir: Path) -> Iterator[str]:
         "SKIP_S3_SYNC": "true",
     }
     env.pop("PREDICTIONS_S3_BUCKET", None)
+    env.update(env_overrides or {})
     command = [
         *(sys.executable, "-m", "streamlit", "run", "app.py"),
         *("--server.headless", "true", "--server.port", str(port)),
         *("--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"),
     ]
-    log = (work_dir / "streamlit.log").open("wb")
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
+    log_path = work_dir / "streamlit.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for_health(base, process, work_dir / "streamlit.log")
+        _wait_for_health(base, process, log_path)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        stop_process(process)
 
 
 def _wait_for_health(base: str, process: subprocess.Popen, log_path: Path) -> None:

@@ -19,11 +19,12 @@ import contextlib
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 from urllib.parse import quote
+
+from tests.local_ports import free_port
 
 SUPERUSER = "postgres"
 # URL-special characters on purpose: a URL built without encoding them cannot connect
@@ -43,12 +44,6 @@ def postgres_binaries() -> Path | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class PostgresServer:
     """One PostgreSQL cluster in a private temporary directory, served on 127.0.0.1."""
 
@@ -57,7 +52,7 @@ class PostgresServer:
         if found is None:
             raise RuntimeError("PostgreSQL's initdb/pg_ctl are not installed")
         self.bin_dir = found
-        self.port = _free_port()
+        self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="predictions-pg-"))
         self.data_dir = self.root / "data"
         self.log_path = self.root / "server.log"

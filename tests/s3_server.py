@@ -32,15 +32,10 @@ from urllib.parse import unquote, urlsplit
 import boto3
 import pytest
 
+from tests.local_ports import free_port
+
 STARTUP_TIMEOUT_S = 60.0
 TEST_REGION = "us-east-1"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class MotoServer:

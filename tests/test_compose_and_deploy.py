@@ -19,7 +19,7 @@ import yaml
 from botocore.config import Config
 from moto import mock_aws
 
-from tests.s3_server import free_port
+from tests.local_ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = REPO_ROOT / "Dockerfile"

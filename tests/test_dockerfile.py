@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.s3_server import free_port
+from tests.local_ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = REPO_ROOT / "Dockerfile"

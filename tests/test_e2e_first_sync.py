@@ -8,16 +8,11 @@ Chromium at /usr/bin/chromium; skipped without it.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.browser_support import CHROMIUM, REPO_ROOT, _wait_for_health, browser_page, free_port
+from tests.browser_support import CHROMIUM, browser_page, running_app
 
 pytestmark = [
     pytest.mark.e2e,
@@ -29,32 +24,6 @@ pytestmark = [
 ]
 
 
-@contextmanager
-def syncing_app(env_overrides: dict[str, str], work_dir: Path) -> Iterator[str]:
-    """`streamlit run app.py` with a bucket to sync; yields its base URL, stops it after."""
-    port = free_port()
-    env = {**os.environ, **env_overrides}
-    command = [
-        *(sys.executable, "-m", "streamlit", "run", "app.py"),
-        *("--server.headless", "true", "--server.port", str(port)),
-        *("--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"),
-    ]
-    log_path = work_dir / "streamlit.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_health(base, process, log_path)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-
-
 def test_the_progress_bar_gives_way_to_the_concepts_by_itself(
     s3, small_demo_tree: Path, breaking_proxy, tmp_path: Path
 ):
@@ -62,16 +31,16 @@ def test_the_progress_bar_gives_way_to_the_concepts_by_itself(
     for number in range(34):
         s3.put(f"live/notes/{number:03}.txt", b"not a concept\n")
     breaking_proxy.download_delay_s = 120.0  # held until the bar has been seen
-    env = {
-        "PREDICTIONS_DATA_DIR": str(tmp_path / "data"),
-        "PREDICTIONS_CACHE_DIR": str(tmp_path / "cache"),
-        "PREDICTIONS_FEEDBACK_DB": str(tmp_path / "feedback.sqlite"),
+    bucket = {
         "PREDICTIONS_S3_BUCKET": s3.name,
         "PREDICTIONS_S3_PREFIX": "live/",
         "SKIP_S3_SYNC": "false",
         "AWS_ENDPOINT_URL": breaking_proxy.endpoint_url,
     }
-    with syncing_app(env, tmp_path) as base, browser_page() as (page, _):
+    with (
+        running_app(tmp_path / "data", tmp_path, bucket) as base,
+        browser_page() as (page, _),
+    ):
         page.goto(base)
         bar = page.get_by_text("for the first time", exact=False)
         bar.first.wait_for(timeout=30_000)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import predictions_core.api.health as health_module
-from tests.s3_server import free_port
+from tests.local_ports import free_port
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from predictions_core.data.loading import load_predictions_file
 from predictions_core.data.location import DEMO_DATA_DIR
 from predictions_core.data.metadata import metadata_value
 from predictions_core.data.models import LabelledPassage
+from tests.records import passage_record
 
 
 def write_lines(path: Path, lines: list[str | bytes]) -> Path:
@@ -25,18 +26,7 @@ def write_lines(path: Path, lines: list[str | bytes]) -> Path:
 
 
 def passage(pid: str, text: str, spans=(), **metadata) -> str:
-    return json.dumps(
-        {
-            "id": pid,
-            "text": text,
-            "spans": [
-                {"start_index": s, "end_index": e, "concept_id": "Q1", "labellers": ["k"]}
-                for s, e in spans
-            ],
-            "metadata": metadata,
-        },
-        ensure_ascii=False,
-    )
+    return json.dumps(passage_record(pid, text, spans, **metadata), ensure_ascii=False)
 
 
 def assert_loads_like_pydantic(path: Path, cache_dir: Path) -> None:

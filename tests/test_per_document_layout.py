@@ -16,6 +16,7 @@ from predictions_core.data.catalogue import scan_catalogue
 from predictions_core.data.loading import fingerprint, load_predictions_file
 from predictions_core.data.store import PredictionStore
 from predictions_core.query.export import passages_from_batch
+from tests.records import passage_record
 
 INFERENCE_STEMS = [
     "AF.document.i00000021.n0000_translated_en",
@@ -26,16 +27,7 @@ INFERENCE_STEMS = [
 ]
 
 
-def record(pid, text: str, spans=(), **metadata) -> dict:
-    return {
-        "id": pid,
-        "text": text,
-        "spans": [
-            {"start_index": s, "end_index": e, "concept_id": "Q1", "labellers": ["k"]}
-            for s, e in spans
-        ],
-        "metadata": metadata,
-    }
+record = passage_record
 
 
 def write_jsonl(path: Path, records: list) -> Path:

@@ -23,7 +23,8 @@ from predictions_core.settings import Settings
 from predictions_core.sync.background import BackgroundSync, get_background_sync
 from predictions_core.sync.s3 import list_objects, make_s3_client, sync_bucket
 from predictions_core.sync.state import MANIFEST_NAME
-from tests.s3_server import BreakingProxy, S3Bucket, free_port, local_tree, make_session
+from tests.local_ports import free_port
+from tests.s3_server import BreakingProxy, S3Bucket, local_tree, make_session
 
 pytestmark = pytest.mark.s3
 

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from predictions_core.analysis.metrics import ratio
+from predictions_core.analysis.metrics import PassageScores
 
 Offsets = tuple[int, int]
 # the upstream evaluation's thresholds, as the API's keys
@@ -51,34 +51,16 @@ def merge_gold_spans(spans: Iterable[Offsets]) -> list[Offsets]:
 
 
 @dataclass(frozen=True)
-class JaccardScores:
-    """Span counts at one Jaccard threshold, and precision, recall and F1 (None if undefined)."""
+class JaccardScores(PassageScores):
+    """Span counts at one Jaccard threshold, with precision, recall and F1 (None if undefined).
 
-    tp: int
-    fp: int
-    fn: int
-    tn: int
-    precision: float | None
-    recall: float | None
-    f1: float | None
-
-    @classmethod
-    def from_counts(cls, tp: int, fp: int, fn: int, tn: int = 0) -> JaccardScores:
-        """Scores of the counts; F1 = 2tp / (2tp + fp + fn) (upstream's harmonic mean)."""
-        return cls(
-            tp, fp, fn, tn, ratio(tp, tp + fp), ratio(tp, tp + fn), ratio(2 * tp, 2 * tp + fp + fn)
-        )
+    The same arithmetic as passage scores (F1 = 2tp / (2tp + fp + fn), upstream's harmonic
+    mean); only the API shape differs: CONTRACT §5 gives no `tn` for span counts.
+    """
 
     def to_json(self) -> dict[str, Any]:
         """`{"tp", "fp", "fn", "precision", "recall", "f1"}` (CONTRACT §5)."""
-        return {
-            "tp": self.tp,
-            "fp": self.fp,
-            "fn": self.fn,
-            "precision": self.precision,
-            "recall": self.recall,
-            "f1": self.f1,
-        }
+        return {key: value for key, value in super().to_json().items() if key != "tn"}
 
 
 def count_at(

@@ -42,16 +42,4 @@ RECORD_COLUMNS = (
     "created_at",
 )
 # what `history` / `list_judgements` show (the store's return shape before migrations)
-SHOWN_COLUMNS = (
-    "id",
-    "concept_id",
-    "classifier_id",
-    "passage_id",
-    "passage_text",
-    "predicted_spans",
-    "passage_metadata",
-    "verdict",
-    "note",
-    "reviewer",
-    "created_at",
-)
+SHOWN_COLUMNS = ("id", *RECORD_COLUMNS[1:])
