@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from predictions_core.data.documents import has_document_files
 from predictions_core.data.issues import LoadIssue
+from predictions_core.data.names import short_names
 from predictions_core.data.models import (
     Classifier,
     Concept,
@@ -63,6 +64,15 @@ class ConceptEntry:
     @property
     def gold_passages(self) -> list[LabelledPassage]:
         return self.concept.labelled_passages
+
+    @property
+    def short_names(self) -> dict[str, str]:
+        """Each classifier's short distinguishing name (`data.names.short_names`), by id."""
+        return short_names({cid: entry.classifier for cid, entry in self.classifiers.items()})
+
+    def short_name(self, classifier_id: str) -> str:
+        """The short distinguishing name of one of this concept's classifiers (else the id)."""
+        return self.short_names.get(classifier_id, classifier_id)
 
 
 @dataclass
