@@ -1,4 +1,4 @@
-"""Concepts (home): every concept with its classifiers and counts; a row opens Browse."""
+"""Concepts (home): every concept with its classifiers and counts; a click opens the concept."""
 
 import streamlit as st
 
@@ -15,10 +15,10 @@ if not catalogue.concepts:
 search = concept_search()
 frame = concepts_frame(catalogue, search)
 st.caption(
-    f"{len(frame)} of {len(catalogue.concepts)} concepts. Click a row (or its Browse link) "
-    "to browse that concept's predictions."
+    f"{len(frame)} of {len(catalogue.concepts)} concepts. Click a concept to browse its "
+    "predictions, or **Compare ›** / **Evaluate ›** to open those pages."
 )
 chosen = concepts_table(frame)
 if chosen is not None:
-    st.session_state["concept"] = chosen
-    st.switch_page("pages/browse.py", query_params={"concept": chosen})
+    st.session_state["concept"] = chosen.qid
+    st.switch_page(chosen.page, query_params={"concept": chosen.qid})

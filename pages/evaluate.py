@@ -2,13 +2,15 @@
 
 Gold: the concept's `labelled_passages`, reviewers' ✓/✗ feedback from Browse/Compare, or both
 (`gold_source=concept|feedback|both`, as in `GET /api/evaluation`); a score threshold
-(`threshold=`, as in the API) where classifiers have scores. The scoring rules live in
-`predictions_core.analysis` (`gold`, `metrics`, `span_jaccard`, `thresholds`, `evaluation`).
+(`threshold=`, as in the API) where classifiers have scores. Every choice is in the URL
+(`evaluate_pickers`). The scoring rules live in `predictions_core.analysis`.
 """
 
 import streamlit as st
 
-from predictions_core.analysis.evaluation import SLICE_DIMENSIONS, compare_slices
+from predictions_core.analysis.evaluation import compare_slices
+from predictions_core.ui import evaluate_charts as charts
+from predictions_core.ui import evaluate_pickers as pickers
 from predictions_core.ui import evaluate_view as view
 from predictions_core.ui.data import current_store
 from predictions_core.ui.shell import start_concept_page
@@ -23,26 +25,27 @@ sources = view.available_sources(store, qid)
 if not sources:
     st.info(view.no_gold_message(qid), icon="🏷️")
     st.stop()
-source = view.gold_source_picker(qid, sources)
+source = pickers.gold_source_picker(qid, sources)
 result = view.evaluation(store, qid, source)
 if result is None:
     st.stop()
 if not result.classifiers:
     st.info(f"{qid} has {result.n_gold} gold passages but no classifier predictions yet.")
     st.stop()
-threshold = view.threshold_picker(result)
+threshold = pickers.threshold_picker(result)
 if threshold is not None:
     result = view.evaluation(store, qid, source, threshold)
     if result is None:
         st.stop()
 
 st.caption(
-    f"{result.wikibase_id} — {result.preferred_label}: {result.n_gold} gold passages "
-    f"({result.n_gold_positive} positive, {result.n_gold_spans} distinct gold spans). "
+    f"{result.wikibase_id} — {markdown_text(result.preferred_label)}: {result.n_gold} gold "
+    f"passages ({result.n_gold_positive} positive, {result.n_gold_spans} distinct gold spans). "
     + " ".join(result.notes)
 )
 
 st.subheader("Scores per classifier")
+view.render_coverage(result)
 st.dataframe(view.summary_frame(result), hide_index=True)
 st.caption(
     "Passage level: a passage is positive when it has at least one span"
@@ -64,57 +67,33 @@ st.caption(
 )
 
 st.subheader("Scores and thresholds")
-view.render_thresholds(result)
+charts.render_thresholds(result)
 
 st.subheader("Human labellers (the ceiling)")
-agreement = result.labeller_agreement
-if agreement is None or agreement.ceiling is None:
-    st.caption("Agreement needs gold labels from at least two labellers in the concept file.")
-else:
-    ceiling = agreement.ceiling
-    first, second = ceiling.labellers
-    columns = st.columns(3)
-    columns[0].metric("Cohen's kappa", view.format_score(ceiling.kappa))
-    columns[1].metric(f"Passage F1 ({second} vs {first})", view.format_score(ceiling.passage.f1))
-    columns[2].metric("Span overlap F1", view.format_score(ceiling.span.overlap.f1))
-    st.dataframe(view.agreement_frame(agreement), hide_index=True)
-    st.caption(
-        f"Labellers: {', '.join(agreement.labellers)}. Assumption: {agreement.assumption} "
-        "(the files record spans, not who looked at a passage)."
-    )
+view.render_labellers(result)
 
 st.subheader("Breakdown")
-dimension = st.segmented_control(
-    "Slice by",
-    SLICE_DIMENSIONS,
-    default="world_bank_region",
-    format_func=view.SLICE_LABELS.get,
-    required=True,
-    key="evaluate_dimension",
-)
+dimension = pickers.slice_picker()
 st.dataframe(view.breakdown_frame(result, dimension), hide_index=True)
 st.caption("Each cell: F1 (TP/FP/FN) of that classifier on the slice's passages.")
 st.caption(f"⚠ small: fewer than {result.small_slice} passages; read their scores loosely.")
 
 st.subheader("Where does A beat B?")
 names = {classifier.id: classifier.name for classifier in result.classifiers}
-if len(names) < 2:
+pair = pickers.pair_picker(names)
+if pair is None:
     st.caption("Needs two classifiers.")
+elif pair[0] == pair[1]:
+    st.caption("Pick two different classifiers.")
 else:
-    ids = list(names)
-    pick_a, pick_b = st.columns(2)
-    first_id = pick_a.selectbox("A", ids, 0, format_func=names.get, key="evaluate_a")
-    second_id = pick_b.selectbox("B", ids, 1, format_func=names.get, key="evaluate_b")
-    frame = view.comparison_frame(compare_slices(result, first_id, second_id))
-    if first_id == second_id:
-        st.caption("Pick two different classifiers.")
-    elif frame["ΔF1 (A − B)"].notna().any():
-        view.render_comparison(frame)
+    frame = view.comparison_frame(compare_slices(result, *pair))
+    if frame[charts.DELTA].notna().any():
+        charts.render_comparison(frame)
     else:
         st.caption("No slice where both F1 scores are defined.")
 
 st.subheader("False positives and false negatives")
-chosen = st.selectbox("Classifier", list(names), format_func=names.get, key="evaluate_errors")
+chosen = pickers.errors_picker(names)
 classifier = result.classifier(chosen)
 fp_tab, fn_tab = st.tabs(
     [f"False positives ({classifier.passage.fp})", f"False negatives ({classifier.passage.fn})"]

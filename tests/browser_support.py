@@ -39,7 +39,6 @@ def running_app(
 
     It reads `data_dir` with no bucket, unless `env_overrides` sets one (and anything else).
     """
-    port = free_port()
     env = {
         **os.environ,
         "PREDICTIONS_DATA_DIR": str(data_dir),
@@ -49,8 +48,17 @@ def running_app(
     }
     env.pop("PREDICTIONS_S3_BUCKET", None)
     env.update(env_overrides or {})
+    with running_streamlit("app.py", work_dir, env) as base:
+        yield base
+
+
+@contextmanager
+def running_streamlit(script: str, work_dir: Path, env: dict[str, str]) -> Iterator[str]:
+    """`streamlit run SCRIPT` (relative to the repository) on a free local port, headless;
+    yields its base URL once healthy, stops it after. Its output goes to work_dir/streamlit.log."""
+    port = free_port()
     command = [
-        *(sys.executable, "-m", "streamlit", "run", "app.py"),
+        *(sys.executable, "-m", "streamlit", "run", script),
         *("--server.headless", "true", "--server.port", str(port)),
         *("--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"),
     ]

@@ -71,7 +71,14 @@ def dataframe_with(at: AppTest, column: str):
 
 
 def cards(at: AppTest) -> list[str]:
-    """The HTML of every passage card on the page, in order."""
+    """The HTML of every passage card on the page, in order (read mode draws a page's cards
+    as one HTML element: it is cut at each card's start)."""
+    start = '<div class="pc-card">'
+    return [start + card for html in at.get("html") for card in html.value.split(start)[1:]]
+
+
+def card_blocks(at: AppTest) -> list[str]:
+    """The HTML elements holding passage cards (one per page in read mode)."""
     return [html.value for html in at.get("html") if 'class="pc-card"' in html.value]
 
 

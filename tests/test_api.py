@@ -277,7 +277,7 @@ def test_json_query_block_says_where_the_rows_came_from(rich):
     body = client.get(rich_url("search=/forest/i&translated=false&page=1&concept=Q787")).json()
     query = body["query"]
     assert query["parameters"] == {"search": "/forest/i", "translated": "false"}
-    assert "forest" in query["description"] and "not translated" in query["description"]
+    assert "forest" in query["description"] and "translated: no" in query["description"]
     source = json.loads(RICH_SOURCE.read_text())
     assert query["concept"]["wikibase_id"] == RICH_QID
     assert query["concept"]["preferred_label"] == source["preferred_label"]

@@ -99,3 +99,25 @@ def test_every_benchmark_script_imports(module: str) -> None:
     # the scripts run rarely: a module moved in the package must not go unnoticed until then
     imported = importlib.import_module(f"benchmarks.{module}")
     assert imported.__file__ == str(BENCHMARKS / f"{module}.py")
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(
+    not Path("/usr/bin/chromium").exists(),
+    reason="needs Chromium at /usr/bin/chromium (apt-get install chromium)",
+)
+def test_browser_benchmark_quick_run_times_every_action(tmp_path: Path) -> None:
+    # the machinery only (servers, selectors, waits, JSON): a broken selector times out
+    from benchmarks import bench_browser
+
+    assert bench_browser.main(["--quick", "--repeat", "1", "--out", str(tmp_path)]) == 0
+    (path,) = tmp_path.glob("browser-*-demo.json")
+    result = json.loads(path.read_text())
+    expected = {"dashboard_demo": set(bench_browser.ACTIONS), "bare": {"first_load", "next_page"}}
+    for measured in (result["times_s"], result["warm_up_s"]):
+        assert {key: set(actions) for key, actions in measured.items()} == expected
+    for actions in result["times_s"].values():
+        for values in actions.values():
+            assert len(values) == 1 and all(v > 0 for v in values)
+    for action, entry in result["summary"]["dashboard_demo"].items():
+        assert entry["ratio_to_bare"] > 0 and isinstance(entry["meets_target"], bool), action

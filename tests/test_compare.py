@@ -9,6 +9,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from predictions_core.analysis import compare
@@ -290,3 +291,154 @@ def test_real_fixtures_two_layouts_of_one_classifier_agree(real_fixtures: Path):
     assert result.n_both == len(pos_older) and result.jaccard == pytest.approx(1.0)
     assert result.kappa is None
     assert compare.intersections([a, b]) == [(("older", "newer"), len(pos_older))]
+
+
+# ---------------------------------------------------------------------- the Compare charts
+
+LIGHT_BACKGROUND, DARK_BACKGROUND = "#ffffff", "#0e1117"  # Streamlit's two themes
+NAMED = {"white": "#ffffff", "black": "#000000"}
+
+
+def luminance(colour: str) -> float:
+    """WCAG relative luminance of a `#rrggbb`, `#rgb` or named colour."""
+    colour = NAMED.get(colour, colour).lstrip("#")
+    if len(colour) == 3:
+        colour = "".join(c * 2 for c in colour)
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def fixed_colours(spec) -> list[str]:
+    """Every colour value written into a Vega-Lite spec (marks, encodings, conditions)."""
+    found = []
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key in ("color", "fill", "stroke"):
+                if isinstance(value, str):
+                    found.append(value)
+                elif isinstance(value, dict):
+                    found += [value["value"]] if isinstance(value.get("value"), str) else []
+                    conditions = value.get("condition", [])
+                    for condition in conditions if isinstance(conditions, list) else [conditions]:
+                        found += [condition["value"]] if "value" in condition else []
+            elif key != "datasets":
+                found += fixed_colours(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            found += fixed_colours(item)
+    return found
+
+
+def views(spec: dict) -> list[dict]:
+    """The single views of a (layered, concatenated) spec."""
+    if "layer" in spec or "vconcat" in spec:
+        return [
+            view for part in spec.get("layer", []) + spec.get("vconcat", []) for view in views(part)
+        ]
+    return [spec]
+
+
+def mark_type(view: dict) -> str:
+    return view["mark"] if isinstance(view["mark"], str) else view["mark"]["type"]
+
+
+def dataset_rows(spec: dict) -> list[dict]:
+    return [row for rows in spec.get("datasets", {}).values() for row in rows]
+
+
+NAMES = {"grld4c4r": "Keyword", "7nizv2jb": "CasedKeyword", "b4tp3uew": "StemmedKeyword"}
+
+
+def hand_agreements(ids: list[str]) -> list[compare.Agreement]:
+    return [
+        compare.Agreement(
+            a, b, n_both=9, n_only_a=1, n_only_b=2, jaccard=0.75, kappa=None, n_compared=0
+        )
+        for i, a in enumerate(ids)
+        for b in ids[i + 1 :]
+    ]
+
+
+@pytest.mark.parametrize("n", [2, 3, 6])
+def test_heatmap_cells_keep_a_readable_size_for_any_number_of_classifiers(n: int):
+    from streamlit.elements.vega_charts import _prepare_vega_lite_spec
+
+    from predictions_core.ui import compare_charts
+
+    ids = [f"id{i:06d}" for i in range(n)]
+    names = {cid: f"Classifier number {i}" for i, cid in enumerate(ids)}
+    frame = compare_charts.agreement_frame(ids, hand_agreements(ids), names)
+    spec = compare_charts.heatmap(frame, "jaccard", list(names.values())).to_dict()
+    # a fixed step per cell, whatever n; and natural ("pad") sizing, which Streamlit keeps:
+    # its default "fit" squeezed labels and cells into the width, leaving a sliver of cells
+    assert spec["width"] == spec["height"] == {"step": compare_charts.CELL_PX}
+    assert compare_charts.CELL_PX >= 48  # "-0.25" at 13 px fits with a margin
+    assert _prepare_vega_lite_spec(spec, use_container_width=False)["autosize"]["type"] == "pad"
+    for view in views(spec):
+        for channel in ("x", "y"):
+            axis = view["encoding"][channel]["axis"]
+            assert axis["labelOverlap"] is False and axis["labelLimit"] >= 150
+        assert view["encoding"]["x"]["field"] == "name_a"
+    texts = [view for view in views(spec) if mark_type(view) == "text"]
+    assert texts and all(view["mark"]["fontSize"] >= 12 for view in texts)
+    assert {row["name_a"] for row in dataset_rows(spec)} == set(names.values())
+
+
+def test_heatmap_na_label_reads_on_both_themes():
+    from predictions_core.ui import compare_charts
+
+    ids = ["a", "b"]
+    frame = compare_charts.agreement_frame(ids, hand_agreements(ids))
+    spec = compare_charts.heatmap(frame, "kappa", ids).to_dict()
+    (text,) = [view for view in views(spec) if mark_type(view) == "text"]
+    conditions = text["encoding"]["color"]["condition"]
+    na = next(c["value"] for c in conditions if c["test"].startswith("!isValid"))
+    assert contrast(na, LIGHT_BACKGROUND) >= 3 and contrast(na, DARK_BACKGROUND) >= 3
+
+
+def test_upset_chart_reads_on_light_and_dark_themes_with_names():
+    from predictions_core.ui import compare_charts
+
+    ids = list(NAMES)
+    intersections = [(tuple(ids), 120), ((ids[0],), 3), ((ids[1], ids[2]), 1)]
+    spec = compare_charts.upset(intersections, ids, NAMES).to_dict()
+    # Vega draws text black unless told otherwise: unreadable on the dark theme
+    texts = [view for view in views(spec) if mark_type(view) == "text"]
+    assert texts and all("color" in view["mark"] or "color" in view["encoding"] for view in texts)
+    colours = fixed_colours(spec)
+    assert colours
+    for colour in colours:
+        assert contrast(colour, LIGHT_BACKGROUND) >= 3, colour
+        assert contrast(colour, DARK_BACKGROUND) >= 3, colour
+    rows = dataset_rows(spec)
+    assert {row["classifier"] for row in rows if "classifier" in row} == set(NAMES.values())
+    combinations = {row["combination"] for row in rows}
+    assert "Keyword + CasedKeyword + StemmedKeyword" in combinations
+    assert not any(cid in text for cid in ids for text in combinations)
+
+
+def test_identical_lines_of_the_year_chart_stay_apart():
+    from predictions_core.ui import compare_charts
+
+    frame = pd.DataFrame(
+        {
+            "classifier": ["grld4c4r"] * 3 + ["7nizv2jb"] * 3,
+            "value": ["2019", "2020", "(none)"] * 2,
+            "positives": [3, 5, 1] * 2,  # the same counts: one line would hide the other
+        }
+    )
+    spec = compare_charts.breakdown_chart(frame, "year", NAMES).to_dict()
+    layers = views(spec)
+    line = next(view for view in layers if mark_type(view) == "line")
+    point = next(view for view in layers if mark_type(view) == "point")
+    assert line["encoding"]["strokeDash"]["field"] == "name"  # a dash pattern each
+    assert point["encoding"]["shape"]["field"] == "name"  # a marker shape each
+    assert point["mark"]["filled"] is False  # hollow: the marker underneath shows through
+    assert line["encoding"]["color"]["field"] == "name"
+    assert {row["name"] for row in dataset_rows(spec)} == {"Keyword", "CasedKeyword"}

@@ -1,4 +1,5 @@
-"""End to end in a real browser: Evaluate's score-threshold control (`threshold=` in the URL).
+"""End to end in a real browser: Evaluate's score-threshold control (`threshold=` in the URL),
+its other choices in the URL (`slice=`, `classifier=`), Back, and quick arrow keys.
 
 The data, written here: concept Q5 with gold by "ann" (p1–p4 positive, p5–p8 negative), a
 classifier "scored" whose spans carry `prediction_probability`, and "plain" without scores.
@@ -136,7 +137,8 @@ def test_expected_figures_by_hand():
 # ------------------------------------------------------------------ reading the page
 
 # The summary table is a canvas; Streamlit's grid keeps an accessible <table> of its visible
-# cells inside it. Returns {classifier id: {column: text}} for the table with "gold covered".
+# cells inside it. Returns {classifier name: {column: text}} for the table with "gold covered"
+# (the classifiers here have no name but their id, so their short name is the id).
 READ_SUMMARY = """
 () => {
   for (const table of document.querySelectorAll("[data-testid=stDataFrame] table")) {
@@ -146,7 +148,7 @@ READ_SUMMARY = """
     for (const tr of table.querySelectorAll("tbody tr")) {
       const cells = [...tr.querySelectorAll("td")].map(td => td.textContent.trim());
       const row = Object.fromEntries(heads.map((head, i) => [head, cells[i]]));
-      rows[row.id] = row;
+      rows[row.classifier] = row;
     }
     return rows;
   }
@@ -209,6 +211,11 @@ def test_threshold_control_changes_scores_and_lives_in_the_url(threshold_data, t
         wait_for_scores(page, None)
         assert not switch.is_checked() and slider.is_disabled()
         assert url_threshold(page) == []
+        # opening the page wrote no default into the URL, so no history entry of its own:
+        # about:blank and this page (before: a third, `gold_source=concept`, and Back from
+        # the first choice landed on the same view)
+        assert page.url == f"{base}/evaluate?concept={QID}"
+        assert page.evaluate("history.length") == 2
         assert main.get_by_text(f"scored: {best_threshold_line(SCORED)}").is_visible()
         assert main.get_by_text("plain: no scores").count() == 1
         assert main.locator("[data-testid=stVegaLiteChart]").count() >= 2
@@ -244,6 +251,7 @@ def test_threshold_control_changes_scores_and_lives_in_the_url(threshold_data, t
         wait_for_url_threshold(page, None)
         wait_for_scores(page, None)
         assert not switch.is_checked() and slider.is_disabled()
+        assert page.url == f"{base}/evaluate?concept={QID}"
 
         # the ends of the slider by keyboard: at 1 nothing scores high enough, at 0 all but p8
         main.get_by_text("Apply a score threshold").click()
@@ -258,4 +266,78 @@ def test_threshold_control_changes_scores_and_lives_in_the_url(threshold_data, t
         wait_for_url_threshold(page, "0")
         wait_for_scores(page, 0.0)
         assert url_threshold(page) == ["0"]
+        assert dialogs == []
+
+
+def settled(page, predicate: str, arg=None, seconds: float = 1.5) -> bool:
+    """True when `predicate` holds now, the script is idle, and both still hold `seconds`
+    later (no rerun went on pulling the page or the URL elsewhere)."""
+    wait_for_app(page)
+    before = page.evaluate(predicate, arg)
+    page.wait_for_timeout(seconds * 1000)
+    wait_for_app(page)
+    return before and page.evaluate(predicate, arg)
+
+
+def test_quick_arrow_keys_leave_url_slider_and_scores_at_the_last_step(threshold_data, tmp_path):
+    """Five presses without waiting: each run may start with the URL of a step or two ago
+    (the browser had not received the newest one); the steps must all count, and the URL,
+    the slider and the scores end at the same value. Before: 3 of 7 tries ended apart."""
+    with running_app(threshold_data, tmp_path) as base, browser_page() as (page, dialogs):
+        page.goto(f"{base}/evaluate?concept={QID}&threshold=0.55")
+        main = page.locator("[data-testid=stMain]")
+        slider = main.get_by_role("slider", name="Score threshold")
+        wait_for_scores(page, 0.55)
+        for presses, final in ((5, "0.5"), (4, "0.46")):
+            slider.focus()
+            for _ in range(presses):
+                page.keyboard.press("ArrowLeft")
+            wait_for_url_threshold(page, final)
+            wait_for_scores(page, float(final))
+            same = "(v) => new URLSearchParams(location.search).get('threshold') === v"
+            assert settled(page, same, final), page.url
+            assert slider.input_value() == final
+            assert shown_scores(page)["scored"] == expected_scores(SCORED, float(final))
+        assert dialogs == []
+
+
+def test_slice_and_error_list_choices_live_in_the_url_and_back_undoes_them(
+    threshold_data, tmp_path
+):
+    with running_app(threshold_data, tmp_path) as base, browser_page() as (page, dialogs):
+        page.goto(f"{base}/evaluate?concept={QID}")
+        main = page.locator("[data-testid=stMain]")
+        wait_for_scores(page, None)
+        first = page.url
+
+        main.get_by_role("radio", name="Translated", exact=True).click()
+        page.wait_for_function("() => location.search.includes('slice=translated')")
+        wait_for_app(page)
+        sliced = page.url
+
+        picker = main.get_by_role("combobox", name="Classifier", exact=True)
+        picker.click()
+        picker.fill("scored")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => location.search.includes('classifier=scored')")
+        wait_for_app(page)
+        tab = main.get_by_role("tab", name="False positives (4)")
+        assert tab.is_visible()  # "scored": p5, p6, p7 and p8 without a threshold
+
+        # the URL alone restores both choices
+        page.reload()
+        wait_for_app(page)
+        assert main.get_by_role("tab", name="False positives (4)").is_visible()
+        assert parse_qs(urlsplit(page.url).query)["slice"] == ["translated"]
+
+        page.go_back()
+        page.wait_for_function("() => !location.search.includes('classifier=')")
+        wait_for_app(page)
+        assert page.url == sliced
+        plain_fp = _counts(PLAIN, None)[1]
+        main.get_by_role("tab", name=f"False positives ({plain_fp})").wait_for()
+        page.go_back()
+        page.wait_for_function("() => !location.search.includes('slice=')")
+        wait_for_app(page)
+        assert page.url == first
         assert dialogs == []

@@ -324,8 +324,9 @@ def feedback_env(target, tmp_path, monkeypatch) -> Path | str:
 def test_controls_save_on_change_and_show_the_current_judgement(feedback_env):
     app = AppTest.from_function(_controls_script, default_timeout=30).run()
     assert not app.exception
-    assert "Not judged by you yet" in app.caption[0].value
+    assert app.caption[0].value == "Not judged yet\\."
     assert app.get("download_button")[0].proto.disabled
+    assert not app.text_input  # the note comes with a judgement
     app.segmented_control[0].set_value("incorrect").run()
     app.text_input[0].set_value("about forests, not forestry").run()
     (judgement,) = FeedbackStore(feedback_env).list_judgements("Q787", "kw")
@@ -361,8 +362,8 @@ def test_a_page_of_cards_reads_the_judgements_once(feedback_env):
     captions = [caption.value for caption in app.caption]
     assert len(captions) == 50
     assert captions[3].startswith("Your judgement: ✓ correct")
-    assert captions[4] == "Not judged by you yet. Other reviewers: 1 ✗ incorrect."
-    assert captions[5] == "Not judged by you yet."  # judged for another classifier only
+    assert captions[4] == "✗ bob"  # another reviewer's, by name
+    assert captions[5] == "Not judged yet\\."  # judged for another classifier only
     assert app.segmented_control[3].value == "correct" and app.segmented_control[4].value is None
     # a judgement saved on one card shows on the next run
     app.segmented_control[7].set_value("unsure").run()

@@ -58,6 +58,7 @@ def test_what_the_user_typed_is_kept_even_when_it_is_wrong(widget_state: dict):
         "search": "/(/",
         "year_min": "2030",
         "year_max": "2020",
+        "has_spans": "any",  # Browse names it: its URL without it means "with spans"
     }
 
 
@@ -70,13 +71,13 @@ def test_a_seed_is_only_kept_for_a_shuffle(widget_state: dict):
 
 def test_the_score_slider_holds_the_score_bounds(widget_state: dict):
     # the slider's callback turns a range into the two URL fields; the whole range is no bound
-    filter_panel.seed_filter_widgets("browse", Filters(), None)
+    filter_panel.seed_filter_widgets("compare", Filters(), None)
     for chosen, expected in [
         ((0.35000000000000003, 1.0), {"min_score": "0.35"}),
         ((0.0, 0.5), {"max_score": "0.5"}),
         ((0.2, 0.8), {"min_score": "0.2", "max_score": "0.8"}),
         ((0.0, 1.0), {}),
     ]:
-        widget_state["browse_score_range"] = chosen
-        filter_panel._score_range_changed("browse")
-        assert filter_panel.widget_params("browse") == expected
+        widget_state["compare_score_range"] = chosen
+        filter_panel._score_range_changed("compare")
+        assert filter_panel.widget_params("compare") == expected

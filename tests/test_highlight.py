@@ -135,3 +135,15 @@ def test_search_and_span_overlap_carry_both_classes():
         (f"{SPAN_CLASS} {SEARCH_CLASS}", "em"),
         (SPAN_CLASS, "issions"),
     ]
+
+
+def test_the_judged_line_is_escaped_and_cards_make_one_block():
+    from predictions_core.ui.highlight import card_html, card_list_html
+
+    judged = 'Your judgement: ✓ correct · ✗ <img src=x onerror="alert(1)">'
+    card = card_html("text", [], [("#", "1")], judged)
+    assert '<div class="pc-judged">Your judgement: ✓ correct · ✗ &lt;img' in card
+    assert "<img" not in card
+    assert "pc-judged" not in card_html("text", [], [("#", "1")])  # nobody judged: no line
+    block = card_list_html([card, card])
+    assert block.startswith('<div class="pc-cards">') and block.count('class="pc-card"') == 2

@@ -251,3 +251,86 @@ def test_the_cache_key_names_the_duckdb_version(tmp_path, monkeypatch):
     assert [p.name for p in (tmp_path / "cache").glob("*.arrow")] == [
         cache_file.name.replace(cache_file.name.rsplit("-v", 1)[1], "4d999.arrow")
     ]
+
+
+# The fast typed read of a JSONL file (`reader.read_jsonl_typed`) must give exactly the rows of
+# the record-by-record read, or step aside (None) so that read is used.
+_CLEAN = [
+    passage("a", "carbon tax", [(0, 6)], document_id="D1", translated="True"),
+    json.dumps({"id": 7, "text": "astral 𝔘 and \\n escapes \u00e9", "spans": None}),
+    json.dumps({"id": "b", "text": "no metadata", "spans": [], "metadata": None}),
+    json.dumps(
+        {
+            "id": "c",
+            "text": "scored",
+            "spans": [
+                {"start_index": 0, "end_index": 3, "concept_id": "Q1", "labellers": None},
+                {"start_index": 1, "end_index": 2, "prediction_probability": 0.25},
+            ],
+            "metadata": {"similarity": "0.5", "nested": {"k": [1, 2]}},
+        }
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "extra_lines",
+    [
+        [],
+        [""],  # a blank line
+        [json.dumps({"id": True, "text": "t"})],
+        [json.dumps({"id": "x", "text": 5})],
+        [json.dumps({"id": "x", "text": "t", "metadata": "m"})],
+        [json.dumps({"id": "x", "text": "t", "spans": {}})],
+        [json.dumps({"id": "x", "text": "t", "spans": [5]})],
+        [json.dumps({"id": "x", "text": "t", "spans": [{"start_index": "0", "end_index": 1}]})],
+        [json.dumps({"id": "x", "text": "t", "spans": [{"start_index": 0.0, "end_index": 1}]})],
+        [json.dumps({"id": "x", "text": "t", "spans": [{"end_index": 1}]})],
+        [
+            json.dumps(
+                {
+                    "id": "x",
+                    "text": "t",
+                    "spans": [{"start_index": 0, "end_index": 1, "labellers": "k"}],
+                }
+            )
+        ],
+        ['["not", "an", "object"]'],
+        ["{not json"],
+        [json.dumps({"id": "x", "text": "t", "marked_up_text": "<b>t</b>"})],
+    ],
+)
+def test_the_typed_read_gives_the_rows_of_the_record_read_or_steps_aside(extra_lines, tmp_path):
+    from predictions_core.data.reader import read_jsonl_typed, read_records
+
+    path = str(write_lines(tmp_path / "p.jsonl", [*_CLEAN, *extra_lines]))
+    typed = read_jsonl_typed(path)
+    if typed is not None:
+        assert typed.equals(read_records([path], "newline_delimited"))
+    if extra_lines in ([], [""]):
+        assert typed is not None  # a clean file takes the fast read: the speed-up stays
+    if any("marked_up_text" in line for line in extra_lines):
+        assert typed is None  # its `extra` is read record by record
+
+
+def test_a_top_level_key_on_any_record_is_kept_even_a_single_one(tmp_path):
+    from predictions_core.data import reader
+
+    lines = [passage(f"p{n}", f"passage number {n} " * 4) for n in range(2_000)]
+    path = write_lines(tmp_path / "plain.jsonl", lines)
+    assert reader.read_jsonl_typed(str(path)) is not None
+    # a key on the first lines, on the second half (a newer writer appended), on one line
+    for name, keyed_lines in (
+        ("head", range(40)),
+        ("tail", range(1_000, 2_000)),
+        ("last", [1_999]),
+        ("one in the middle", [1_234]),
+    ):
+        keyed = list(lines)
+        for n in keyed_lines:
+            keyed[n] = json.dumps({**json.loads(lines[n]), "marked_up_text": "<i>x</i>"})
+        path = write_lines(tmp_path / f"keyed-{name}.jsonl", keyed)
+        assert reader.read_jsonl_typed(str(path)) is None, name
+        extra = load_predictions_file(path).table["extra"].to_pylist()
+        assert [n for n, value in enumerate(extra) if value] == list(keyed_lines)
+        assert json.loads(extra[keyed_lines[0]]) == {"marked_up_text": "<i>x</i>"}

@@ -39,14 +39,17 @@ def q218(request: pytest.FixtureRequest, use_data) -> tuple[Path, dict[str, str]
     """(data dir, URL parameters of Q218 and its first classifier) in demo or real data."""
     fixture = "demo_copy" if request.param == "demo" else "both_layouts"
     data = use_data(request.getfixturevalue(fixture))
-    return data, {"concept": "Q218", "classifier": first_classifier(data, "Q218")}
+    # every passage (Browse opens on those with spans: test_browse_opens_on_passages_with_spans)
+    classifier = first_classifier(data, "Q218")
+    return data, {"concept": "Q218", "classifier": classifier, "has_spans": "any"}
 
 
 @pytest.fixture
 def demo_q218(use_data, demo_copy: Path) -> tuple[Path, dict[str, str]]:
     """(data dir, URL parameters of Q218 and its first classifier) in the demo data."""
     data = use_data(demo_copy)
-    return data, {"concept": "Q218", "classifier": first_classifier(data, "Q218")}
+    classifier = first_classifier(data, "Q218")
+    return data, {"concept": "Q218", "classifier": classifier, "has_spans": "any"}
 
 
 def test_browse_filters_change_counts_and_url_round_trips(q218):
@@ -154,7 +157,7 @@ def test_browse_downloads_and_api_link(demo_q218):
 
 def test_browse_region_and_year_filters_on_rich_metadata(use_data, demo_copy: Path):
     use_data(demo_copy)
-    at = open_page(BROWSE, {"concept": "Q787"})
+    at = open_page(BROWSE, {"concept": "Q787", "has_spans": "any"})
     classifier_id = at.query_params["classifier"]
     facets = facet_values(table_of(demo_copy, "Q787", classifier_id))
     region = next(iter(facets.regions))
@@ -191,9 +194,10 @@ def test_bad_url_parameters_get_a_message_and_a_usable_page(demo_q218, params, p
     data, base = demo_q218
     at = open_page(BROWSE, params)
     assert f"**{parameter}**" in messages(at)
-    # the fallback is Q218 (the first concept) and its first classifier, unfiltered
-    total = table_of(data, "Q218", base["classifier"]).num_rows
-    assert shown_counts(at) == (total, total)  # the bad parameter is not applied
+    # the fallback is Q218 (the first concept) and its first classifier, with spans (Browse's
+    # default) and nothing else: the bad parameter is not applied
+    expected = expected_counts(data, "Q218", base["classifier"], {"has_spans": "true"})
+    assert shown_counts(at) == expected
     assert cards(at)
 
 
@@ -222,7 +226,7 @@ def card_ids(at) -> list[str]:
 
 
 def test_browse_shows_scores_and_filters_and_sorts_by_them(scored_data: Path):
-    at = open_page(BROWSE, {"concept": SCORED_QID})
+    at = open_page(BROWSE, {"concept": SCORED_QID, "has_spans": "any"})
     assert "<b>score</b> 0.900" in cards(at)[0]
     assert all("<b>score</b>" not in card for card in cards(at)[1:3])  # p2, p3: no score
     options = at.selectbox(key="browse_sort").options

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from predictions_core.analysis import compare
+from predictions_core.analysis.evaluation import evaluate_concept
 from predictions_core.data.catalogue import scan_catalogue
+from predictions_core.data.store import PredictionStore
 from predictions_core.query.engine import query_predictions
 from predictions_core.query.filters import Filters
 from tests.page_support import (
@@ -45,8 +47,12 @@ def test_compare_page_summary_charts_and_disagreements(use_data, demo_copy: Path
     at = open_page(COMPARE, {"concept": "Q218"})
     ids = at.multiselect(key="compare_classifiers").value
     assert len(ids) >= 2 and at.query_params["classifier"] == ids
+    names = scan_catalogue(demo_copy).concept("Q218").short_names
     summary = dataframe_with(at, "Positives")
-    assert list(summary["Classifier"]) == ids
+    assert list(summary["Classifier"]) == [names[cid] for cid in ids]  # names, ids beside
+    assert list(summary["Id"]) == ids
+    assert at.selectbox(key="compare_pair_a").options == [names[cid] for cid in ids]
+    assert "Gold F1" not in summary.columns and not at.get("page_link")  # Q218: no gold
     items = compared(demo_copy, "Q218", ids)
     rows = compare.summary_rows(items)
     assert list(summary["Positives"]) == [row["positives"] for row in rows]
@@ -128,3 +134,51 @@ def test_compare_disagreements_of_a_classifier_and_its_thinned_copy(use_data, th
     assert at.text_input(key="compare_search").value == "emissions"
     assert "Cohen" in " ".join(m.value for m in at.markdown)
     assert not any("kappa needs" in c.value for c in at.caption)  # both files list negatives
+
+
+def test_compare_charts_show_names_not_ids(use_data, demo_copy: Path):
+    use_data(demo_copy)
+    concept = scan_catalogue(demo_copy).concept("Q218")
+    at = open_page(COMPARE, {"concept": "Q218"})
+    ids = at.multiselect(key="compare_classifiers").value
+    specs = " ".join(chart.proto.spec for chart in at.get("vega_lite_chart"))
+    assert specs and not any(cid in specs for cid in ids)  # e.g. the axes' sort orders
+    assert all(f'"{concept.short_name(cid)}"' in specs for cid in ids)
+
+
+def test_compare_url_with_one_classifier_asks_for_a_second(use_data, demo_copy: Path):
+    use_data(demo_copy)
+    concept = scan_catalogue(demo_copy).concept("Q218")
+    ids = list(concept.classifiers)
+    at = open_page(COMPARE, {"concept": "Q218", "classifier": ids[0]})
+    info = " ".join(box.value for box in at.info)
+    assert "one classifier" in info and concept.short_name(ids[0]) in info
+    assert not at.get("vega_lite_chart")  # nothing compared behind the user's back
+    assert at.query_params["classifier"] in (ids[0], [ids[0]])  # the link's one, kept
+    button = at.button(key="compare_all_classifiers")
+    assert button.label == f"Compare with all {len(ids)} classifiers"
+    button.click().run()
+    assert not at.exception
+    assert at.multiselect(key="compare_classifiers").value == ids
+    assert at.query_params["classifier"] == ids
+    assert list(dataframe_with(at, "Positives")["Id"]) == ids
+
+
+def test_compare_with_gold_labels_shows_scores_and_links_to_evaluate(
+    use_data, demo_copy: Path, settings_for
+):
+    use_data(demo_copy)
+    concept = scan_catalogue(demo_copy).concept("Q787")
+    assert concept.gold_passages
+    at = open_page(COMPARE, {"concept": "Q787"})
+    summary = dataframe_with(at, "Gold F1")
+    expected = evaluate_concept(PredictionStore(settings_for(demo_copy)), "Q787")
+    scores = {item.id: item for item in expected.classifiers}
+    for _, row in summary.iterrows():
+        passage = scores[row["Id"]].passage  # what Evaluate shows for the concept's gold
+        assert row["Gold P"] == pytest.approx(passage.precision)
+        assert row["Gold R"] == pytest.approx(passage.recall)
+        assert row["Gold F1"] == pytest.approx(passage.f1)
+        assert row["Gold covered"] == scores[row["Id"]].n_covered
+    (link,) = at.get("page_link")
+    assert link.proto.page == "evaluate" and link.proto.query_string == "concept=Q787"

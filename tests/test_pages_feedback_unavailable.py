@@ -61,7 +61,10 @@ def forgotten_engines():
 def browse(use_data, demo_copy: Path) -> tuple[Path, dict[str, str]]:
     """(data dir, URL parameters of Q218's first classifier, ten cards a page)."""
     data = use_data(demo_copy)
-    return data, {"concept": QID, "classifier": first_classifier(data, QID), "page_size": PAGE_SIZE}
+    classifier = first_classifier(data, QID)
+    # review mode: the cards carry the verdict controls (read mode shows judgements as text)
+    params = {"concept": QID, "classifier": classifier, "page_size": PAGE_SIZE, "review": "true"}
+    return data, {**params, "has_spans": "any"}  # every passage, as `page_verdict_keys` counts
 
 
 def use_feedback_db(monkeypatch: pytest.MonkeyPatch, target: str | Path) -> None:

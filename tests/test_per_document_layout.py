@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 
+from predictions_core.data import documents
 from predictions_core.data.catalogue import scan_catalogue
-from predictions_core.data.loading import fingerprint, load_predictions_file
+from predictions_core.data.documents import list_document_files, listing_key
+from predictions_core.data.loading import load_predictions_file
 from predictions_core.data.store import PredictionStore
 from predictions_core.query.export import passages_from_batch
 from tests.records import passage_record
@@ -141,7 +143,7 @@ def test_a_span_outside_its_text_is_reported_with_file_and_passage(tmp_path: Pat
     assert issue.message == "passage DOC.7: 1 span(s) outside the text skipped"
 
 
-def test_cache_is_rebuilt_when_a_file_changes_is_added_or_removed(tmp_path: Path):
+def test_cache_is_rebuilt_when_a_file_changes_is_added_or_removed(tmp_path: Path, monkeypatch):
     folder = tmp_path / "Q1" / "clf"
     cache = tmp_path / "cache"
     write_jsonl(folder / "A.json", [record("0", "one")])
@@ -157,17 +159,21 @@ def test_cache_is_rebuilt_when_a_file_changes_is_added_or_removed(tmp_path: Path
         assert len(list(cache.glob("*.arrow"))) == 1  # the stale cache was removed
         return loaded.table["id"].to_pylist()
 
+    # rewritten in place (the folder's mtime unchanged): seen once the last listing is
+    # RECHECK_S old (tests/test_document_cache.py checks the window itself)
     write_jsonl(folder / "B.json", [record("0", "two"), record("1", "three")])
     bump_mtime(folder / "B.json", 1)
-    assert reload() == ["A.0", "B.0", "B.1"]
+    with monkeypatch.context() as patch:
+        patch.setattr(documents, "RECHECK_S", 0.0)
+        assert reload() == ["A.0", "B.0", "B.1"]
     write_jsonl(folder / "C.json", [record("0", "four")])
     assert reload() == ["A.0", "B.0", "B.1", "C.0"]
     (folder / "A.json").unlink()
     assert reload() == ["B.0", "B.1", "C.0"]
-    # metadata files are not documents: adding one changes nothing
-    key = fingerprint(folder)
+    # metadata files are not documents: adding one leaves the cache key as it was
+    key = listing_key(list_document_files(folder))
     (folder / "classifier.json").write_text("{}")
-    assert fingerprint(folder) == key
+    assert listing_key(list_document_files(folder)) == key
     assert load_predictions_file(folder, cache).from_cache
 
 
@@ -262,3 +268,21 @@ def test_a_record_larger_than_duckdbs_default_object_size_loads(tmp_path: Path):
     assert loaded.issues == []
     assert loaded.table["id"].to_pylist() == ["BIG.0", "SMALL.0"]
     assert loaded.table["text_length"].to_pylist() == [len(big), 4]
+
+
+def test_files_of_every_form_keep_their_order_when_read_together(tmp_path: Path):
+    # JSONL files are read in one pass, the others again with DuckDB's format detection:
+    # their passages must come back in their files' places
+    folder = tmp_path / "Q1" / "clf"
+    write_jsonl(folder / "A.json", [record("0", "a0"), record("1", "a1")])
+    write_array_of_strings(folder / "B.json", [record("0", "b0"), record("1", "b1")])
+    write_jsonl(folder / "C.json", [record("0", "c0")])
+    pretty = json.dumps([record("0", "d0"), record("1", "d1")], indent=2)
+    (folder / "D.json").write_text(pretty, encoding="utf-8")
+    write_jsonl(folder / "E.json", [record("0", "e0"), "{not json", record("2", "e2")])
+    write_jsonl(folder / "F.json", [record("0", "f0")])
+    loaded = load_predictions_file(folder)
+    assert loaded.table["id"].to_pylist() == [
+        "A.0", "A.1", "B.0", "B.1", "C.0", "D.0", "D.1", "E.0", "E.2", "F.0"
+    ]  # fmt: skip
+    assert [(Path(i.path).name, i.line) for i in loaded.issues] == [("E.json", 2)]

@@ -70,7 +70,7 @@ def _filter_parameter(name: str) -> dict[str, Any]:
     if "anyOf" in schema:  # `int | None` and the like: the parameter is simply optional
         schema.update(next(s for s in schema.pop("anyOf") if s.get("type") != "null"))
     if schema.get("type") == "boolean":
-        schema = dict(_BOOL)
+        schema = {"type": "string", "enum": ["true", "false", "any"]}
     if schema.get("default") in (None, []):
         schema.pop("default", None)
     return _parameter(name, field.description or name, schema)

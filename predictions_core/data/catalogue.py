@@ -20,7 +20,6 @@ from pydantic import ValidationError
 
 from predictions_core.data.documents import has_document_files
 from predictions_core.data.issues import LoadIssue
-from predictions_core.data.names import short_names
 from predictions_core.data.models import (
     Classifier,
     Concept,
@@ -28,6 +27,7 @@ from predictions_core.data.models import (
     is_valid_classifier_id,
     is_valid_qid,
 )
+from predictions_core.data.names import short_names
 from predictions_core.errors import InvalidParameterError, NotFoundError, describe_validation_error
 
 Layout = Literal["per_classifier", "per_document", "older"]
@@ -88,7 +88,7 @@ class Catalogue:
         if not is_valid_qid(qid):
             raise InvalidParameterError("concept", f"{qid!r} is not a concept id (Q + digits)")
         if qid not in self.concepts:
-            raise NotFoundError(f"concept {qid} not found in {self.data_dir}")
+            raise NotFoundError(f"there is no concept {qid} in this data")
         return self.concepts[qid]
 
     def classifier(self, qid: str, classifier_id: str) -> ClassifierEntry:
@@ -99,7 +99,7 @@ class Catalogue:
                 "classifier", f"{classifier_id!r} is not a classifier id (letters, digits, ._:-)"
             )
         if classifier_id not in entry.classifiers:
-            raise NotFoundError(f"classifier {classifier_id} not found for concept {qid}")
+            raise NotFoundError(f"concept {qid} has no classifier {classifier_id}")
         return entry.classifiers[classifier_id]
 
 
@@ -211,7 +211,9 @@ def _read_json_object(path: Path, issues: list[LoadIssue]) -> dict | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        issues.append(LoadIssue(str(path), None, f"unreadable metadata file: {error}"))
+        # an OSError's text repeats the absolute path: the issue already says which file
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        issues.append(LoadIssue(str(path), None, f"unreadable metadata file: {reason}"))
         return None
     if not isinstance(data, dict):
         issues.append(LoadIssue(str(path), None, "metadata file is not a JSON object"))

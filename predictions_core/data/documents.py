@@ -14,7 +14,9 @@ the rest loads. Only files with a bad record are checked again, in Python, to sa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import math
 import os
 import threading
 import time
@@ -26,6 +28,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from predictions_core.data.files import write_bytes_atomically
 from predictions_core.data.issues import LoadIssue
 from predictions_core.data.reader import MAX_RECORD_BYTES, empty_records, read_records
 from predictions_core.data.validation import find_bad_records_in_document
@@ -39,12 +42,35 @@ buffer it sets aside per file costs time over thousands of files. Should DuckDB 
 larger record, that file is read on its own with `reader.MAX_RECORD_BYTES`."""
 
 RECHECK_S = 2.0
-"""How long `folder_fingerprint` trusts its last listing while the folder's own mtime is
-unchanged. Adding, removing or replacing a file (as the sync does) changes that mtime, so it
-is seen at once; a file rewritten in place is seen within this many seconds."""
+"""How long a listing of a folder's files is trusted without looking again while the folder's
+own mtime is unchanged. Adding, removing or replacing a file (as the sync does) changes that
+mtime, so it is seen at once; a file rewritten in place is seen within about this many seconds
+(a background listing finds it)."""
 
-_listings: dict[Path, tuple[int, float, str]] = {}
+SETTLED_NS = 2_000_000_000
+"""A listing recorded in the cache dir is trusted by a new process only when it was taken this
+long after the folder's last change: a file added within the same clock tick as the listing
+would leave the folder's mtime as it was."""
+
+_LISTING_FORMAT = 1
+
+
+@dataclass
+class _Listing:
+    """What this process knows of one folder: its mtime, its `listing_key` (None until known),
+    a version that changes whenever the key does, and when its files were last listed."""
+
+    folder_mtime_ns: int
+    key: str | None = None
+    version: int = 0
+    checked: float = -math.inf
+    checking: bool = False
+    memo_path: Path | None = None
+
+
+_listings: dict[Path, _Listing] = {}
 _listings_lock = threading.Lock()
+_checks: list[threading.Thread] = []
 
 
 @dataclass(frozen=True)
@@ -91,22 +117,164 @@ def listing_key(files: list[DocumentFile]) -> str:
 
 
 def folder_fingerprint(folder: Path) -> str:
-    """`listing_key` of the folder's document files, cheap enough to ask on every request.
+    """A token for the folder's current content, cheap enough to ask on every request: one
+    `stat` of the folder, never a listing of its files.
 
-    Listing 10,000 files takes a noticeable time on some file systems, so the last listing is
-    reused while the folder's own mtime is unchanged, for up to `RECHECK_S` seconds. Raises
-    `OSError` when the folder cannot be read.
+    It changes when the folder's mtime does (a file added, removed or replaced) and when a
+    background listing, started here once the last one is `RECHECK_S` old, finds that a
+    file's size or mtime changed. Raises `OSError` when the folder cannot be read.
     """
-    folder_mtime = folder.stat().st_mtime_ns
-    now = time.monotonic()
+    mtime = folder.stat().st_mtime_ns
+    with _listings_lock:
+        known = _known(folder, mtime)
+        token = f"{mtime}.{known.version}"
+        stale = time.monotonic() - known.checked >= RECHECK_S
+    if stale:
+        _check_in_background(folder)
+    return token
+
+
+def current_files(folder: Path, cache_dir: Path | None) -> tuple[str, list[DocumentFile] | None]:
+    """The folder's `listing_key`, and its files when they had to be listed to know it.
+
+    Listing 10,000 files costs a noticeable time, so the key is taken, in this order, from
+    this process's listing (unchanged folder mtime, at most `RECHECK_S` old), from the
+    listing recorded in `cache_dir` by an earlier process (same folder mtime, taken
+    `SETTLED_NS` after it; then checked again in the background), or from listing the files
+    now. Raises `OSError` when the folder cannot be read.
+    """
+    mtime = folder.stat().st_mtime_ns
+    memo_path = _memo_path(cache_dir, folder) if cache_dir is not None else None
+    with _listings_lock:
+        known = _known(folder, mtime)
+        known.memo_path = memo_path or known.memo_path
+        if known.key is not None and time.monotonic() - known.checked < RECHECK_S:
+            return known.key, None
+        never_listed = known.checked == -math.inf
+    recorded = _read_memo(memo_path) if memo_path is not None and never_listed else None
+    if recorded is not None and recorded[0] == mtime:
+        with _listings_lock:
+            key = _settle(folder, mtime, recorded[1], listed_at=None)
+        _check_in_background(folder)
+        return key, None
+    files, key = _list_and_settle(folder, mtime)
+    return key, files
+
+
+def list_and_record(folder: Path) -> tuple[str, list[DocumentFile]]:
+    """List the folder's files now: their `listing_key` and the files (recorded for
+    `current_files` and `folder_fingerprint`). Raises `OSError` when the folder cannot be read."""
+    mtime = folder.stat().st_mtime_ns
+    with _listings_lock:
+        _known(folder, mtime)
+    files, key = _list_and_settle(folder, mtime)
+    return key, files
+
+
+def wait_for_checks(timeout_s: float = 30.0) -> None:
+    """Wait for the background listings started so far (tests and benchmarks)."""
+    deadline = time.monotonic() + timeout_s
+    for thread in list(_checks):
+        thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def forget_listings() -> None:
+    """Drop what this process knows of every folder, as a new process would start."""
+    wait_for_checks()
+    with _listings_lock:
+        _listings.clear()
+
+
+def _known(folder: Path, mtime: int) -> _Listing:
+    """This process's record of `folder` at `mtime` (a new one when the mtime moved on).
+    Called with the lock held."""
+    known = _listings.get(folder)
+    if known is None:
+        known = _listings[folder] = _Listing(mtime)
+    elif known.folder_mtime_ns != mtime:
+        # the version keeps counting, so a token never comes back for other content
+        known = _listings[folder] = _Listing(
+            mtime, version=known.version + 1, memo_path=known.memo_path
+        )
+    return known
+
+
+def _settle(folder: Path, mtime: int, key: str, listed_at: float | None) -> str:
+    """Record `key` for `folder` at `mtime` (`listed_at`: when the files were listed, None for
+    a listing recorded by another process) and return the key this process now holds.
+    Called with the lock held."""
+    known = _listings.get(folder)
+    if known is None or known.folder_mtime_ns != mtime:
+        return key  # the folder moved on while it was listed: the next request lists again
+    if known.key is None:
+        known.key = key
+    elif known.key != key:
+        if listed_at is None:
+            return known.key  # this process's own listing wins over a recorded one
+        known.key = key
+        known.version += 1
+    if listed_at is not None:
+        known.checked = max(known.checked, listed_at)
+    return known.key
+
+
+def _list_and_settle(folder: Path, mtime: int) -> tuple[list[DocumentFile], str]:
+    started, started_ns = time.monotonic(), time.time_ns()
+    files = list_document_files(folder)
+    key = listing_key(files)
+    with _listings_lock:
+        _settle(folder, mtime, key, listed_at=started)
+        known = _listings.get(folder)
+        memo_path = known.memo_path if known is not None else None
+    if memo_path is not None and started_ns - mtime >= SETTLED_NS:
+        _write_memo(memo_path, mtime, key)
+    return files, key
+
+
+def _check_in_background(folder: Path) -> None:
+    """List the folder's files in a daemon thread (one listing at a time per folder)."""
     with _listings_lock:
         known = _listings.get(folder)
-    if known is not None and known[0] == folder_mtime and now - known[1] < RECHECK_S:
-        return known[2]
-    key = listing_key(list_document_files(folder))
-    with _listings_lock:
-        _listings[folder] = (folder_mtime, now, key)
-    return key
+        if known is None or known.checking:
+            return
+        known.checking = True
+        thread = threading.Thread(
+            target=_check, args=(folder, known), name="document-listing", daemon=True
+        )
+        _checks[:] = [*(t for t in _checks if t.is_alive()), thread]
+    thread.start()
+
+
+def _check(folder: Path, known: _Listing) -> None:
+    try:
+        _list_and_settle(folder, folder.stat().st_mtime_ns)
+    except OSError:
+        pass  # an unreadable folder is reported by the next load
+    finally:
+        with _listings_lock:
+            known.checking = False
+
+
+def _memo_path(cache_dir: Path, folder: Path) -> Path:
+    digest = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:12]
+    return cache_dir / f"{folder.parent.name}-{folder.name}-{digest}.listing.json"
+
+
+def _read_memo(path: Path) -> tuple[int, str] | None:
+    """(folder mtime, listing key) recorded by an earlier listing, or None."""
+    try:
+        recorded = orjson.loads(path.read_bytes())
+        if recorded.get("format") == _LISTING_FORMAT:
+            return int(recorded["folder_mtime_ns"]), str(recorded["key"])
+    except (OSError, orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+        pass  # a missing or damaged record only costs a listing
+    return None
+
+
+def _write_memo(path: Path, mtime: int, key: str) -> None:
+    record = {"format": _LISTING_FORMAT, "folder_mtime_ns": mtime, "key": key}
+    with contextlib.suppress(OSError):  # a read-only cache dir only costs speed
+        write_bytes_atomically(path, orjson.dumps(record))
 
 
 def read_document_folder(

@@ -6,8 +6,10 @@ reader (multi-threaded C++, `reader`): a clean file or folder is read in one pas
 JSONL file has bad lines, `validation.find_bad_lines` reads it again in Python to say exactly
 which lines and why, and DuckDB parses only the good ones. The result is written to
 `<cache dir>/<name>-<digest>-<fingerprint>-v<format>.arrow` (Arrow IPC, memory-mapped on the
-next load), so a process restart or a second worker costs milliseconds. A folder's
-fingerprint is a digest of its files' names, sizes and modification times.
+next load), so a process restart or a second worker costs milliseconds. A folder's cache
+key is a digest of its files' names, sizes and modification times; a new process takes it
+from the listing recorded beside the caches while the folder's mtime is unchanged, and
+checks it in the background (`documents.current_files`).
 
 One row per passage. Columns: those read from the file (`reader.READ_COLUMNS`: the
 passage's `id`, `text`, `spans` (valid spans only), `metadata` (JSON text, every key kept),
@@ -32,14 +34,14 @@ import pyarrow.compute as pc
 
 from predictions_core.data.derive import derive_columns, empty_passage_table
 from predictions_core.data.documents import (
+    current_files,
     folder_fingerprint,
-    list_document_files,
-    listing_key,
+    list_and_record,
     read_document_folder,
 )
 from predictions_core.data.files import atomic_writer
 from predictions_core.data.issues import LoadIssue
-from predictions_core.data.reader import read_records
+from predictions_core.data.reader import read_jsonl_typed, read_records
 from predictions_core.data.validation import find_bad_lines, line_numbers_of_rows
 
 # the DuckDB version is part of the cache key: `passage_key` is DuckDB's `hash(text)`, which
@@ -73,9 +75,10 @@ class LoadedPredictions:
 def fingerprint(path: Path) -> str:
     """Identity of a file's current content for caching: size and modification time.
 
-    For a folder of document files: a digest of its files' names, sizes and mtimes, so one
-    file changed, added or removed changes it (`documents.folder_fingerprint`: cheap to ask
-    on every request). Raises `OSError` for a missing path.
+    For a folder of document files: a token that changes when a file is added, removed or
+    replaced at once, and when one is rewritten in place within `documents.RECHECK_S`
+    (`documents.folder_fingerprint`: one `stat`, cheap to ask on every request). Raises
+    `OSError` for a missing path.
     """
     if path.is_dir():
         return folder_fingerprint(path)
@@ -95,9 +98,8 @@ def load_predictions_file(
     """
     documents = None
     try:
-        if path.is_dir():  # listed once, now: the key and the files read are the same
-            documents = list_document_files(path)
-            key = listing_key(documents)
+        if path.is_dir():  # the files are listed only when the listing is not known
+            key, documents = current_files(path, cache_dir)
         else:
             key = fingerprint(path)
     except OSError as error:
@@ -107,7 +109,10 @@ def load_predictions_file(
         cached = _read_cache(path, cache_path)
         if cached is not None:
             return cached
-    if documents is not None:
+    if path.is_dir():
+        if documents is None:  # the key came from an earlier listing: read what is there now
+            key, documents = list_and_record(path)
+            cache_path = _cache_path(path, key, cache_dir, concept_id) if cache_dir else None
         loaded = _parse_folder(path, documents, concept_id)
     else:
         loaded = _parse(path, concept_id)
@@ -174,7 +179,8 @@ def _read_good_lines(path: Path, good_lines: list[int]) -> tuple[pa.Table, list[
 
 
 def _duckdb_read(path: Path) -> pa.Table:
-    return read_records([str(path)], "newline_delimited")
+    typed = read_jsonl_typed(str(path))  # the fast read, where it applies
+    return typed if typed is not None else read_records([str(path)], "newline_delimited")
 
 
 def _finish(

@@ -2,9 +2,9 @@
 
 The dashboard (every session) and the HTTP routes share one `PredictionStore` per data dir,
 so a file is parsed once per process and a changed file is reloaded on the next request:
-each access compares the file's fingerprint (one `stat`; for a per-document folder, the
-listing of its files, reused while the folder's mtime is unchanged for up to 2 s) with the
-one it was loaded at.
+each access compares the file's fingerprint (one `stat`; for a per-document folder, one
+`stat` of the folder, while a background listing every 2 s finds files rewritten in place:
+`data.documents`) with the one it was loaded at.
 """
 
 from __future__ import annotations
@@ -69,17 +69,32 @@ class PredictionStore:
             return loaded
 
     def loaded_issues(self) -> list[LoadIssue]:
-        """Everything skipped so far: unreadable metadata, and bad lines of loaded files."""
+        """Everything skipped so far: unreadable metadata, and bad lines of loaded files.
+
+        Paths are relative to the data dir (`Q218/abc/predictions.jsonl`): people are shown
+        which file, never where the server keeps its data.
+        """
         issues = list(self.catalogue().issues)
         for _, loaded in list(self._loaded.values()):
             issues.extend(loaded.issues)
-        return issues
+        return [_within_data_dir(issue, self.data_dir) for issue in issues]
 
     def forget(self) -> None:
         """Drop what is in memory (the on-disk caches stay valid)."""
         with self._lock:
             self._catalogue = None
             self._loaded.clear()
+
+
+def _within_data_dir(issue: LoadIssue, data_dir: Path) -> LoadIssue:
+    """`issue` with its path, and any mention of the data dir in its message, made relative."""
+    root = str(data_dir.resolve()), str(data_dir)
+    path, message = issue.path, issue.message
+    for prefix in root:
+        if path.startswith(prefix + "/"):
+            path = path[len(prefix) + 1 :]
+        message = message.replace(prefix + "/", "")
+    return LoadIssue(path, issue.line, message)
 
 
 _stores: dict[tuple[Path, Path], PredictionStore] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,11 +60,31 @@ class Facets:
     n_scored: int = 0
     score_min: float | None = None
     score_max: float | None = None
+    counts_under: Callable[[Filters], FacetCounts] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """`facet_counts` of the same table (cached by the caller); None: the file's counts."""
 
     @property
     def has_scores(self) -> bool:
         """Whether any passage has a score (the score filter and sorts are worth showing)."""
         return self.n_scored > 0
+
+    @property
+    def has_years(self) -> bool:
+        """Whether any passage has a publication year (the year bounds are worth showing)."""
+        return self.year_min is not None
+
+    def counts(self, filters: Filters) -> FacetCounts:
+        """Each facet's value counts under `filters` (each facet ignoring its own filter)."""
+        if self.counts_under is not None:
+            return self.counts_under(filters)
+        return {"region": self.regions, "corpus": self.corpora, "translated": self.translated}
+
+
+FacetCounts = dict[str, dict[str, int]]
+"""`{"region": {value: n}, "corpus": {...}, "translated": {"true": n, "false": n}}`."""
+FACET_COLUMNS = ("region", "corpus", "translated")
 
 
 def query_predictions(table: pa.Table, filters: Filters) -> QueryResult:
@@ -259,25 +279,62 @@ def filtered_metadata_keys(table: pa.Table, filters: Filters) -> list[str]:
     return [row[0] for row in fetch_rows(sql, tables={"passages": numbered, "wanted": wanted})]
 
 
+def facet_counts(table: pa.Table, filters: Filters) -> FacetCounts:
+    """How many passages carry each region, corpus and translation under the other filters.
+
+    A facet's own filter is left out of its counts (choosing "South Asia" leaves the other
+    regions' counts as they would be if chosen instead), every other filter (search, years,
+    spans, scores, document, the other facet) applies. One DuckDB query per facet; a search
+    reuses the cached positions of its matches, so the texts are not scanned again.
+    """
+    search_where, search_params = filters.search_sql()
+    found = (
+        None
+        if search_where == "true"
+        else _positions_where(table, search_where, search_params, "search")
+    )
+    counts: FacetCounts = {}
+    for column in FACET_COLUMNS:
+        others = filters.model_copy(update={column: [] if column != "translated" else None})
+        counts[column] = _value_counts(table, column, others, found)
+    counts["translated"] = {
+        ("true" if value == "True" else "false"): n for value, n in counts["translated"].items()
+    }
+    return counts
+
+
+def _value_counts(
+    table: pa.Table, column: str, filters: Filters, found: np.ndarray | None
+) -> dict[str, int]:
+    """`{value: rows}` of `column` under `filters`' column filters and among `found` (the
+    search's matches; None: no search), most frequent first."""
+    where, params = filters.columns_sql()
+    tables = {"passages": with_score(table)}
+    join = ""
+    if found is not None:
+        tables = {
+            "passages": _numbered(tables["passages"]),
+            "wanted": pa.table({"row_position": found}),
+        }
+        join = "SEMI JOIN wanted USING (row_position)"
+    sql = f"""SELECT {column}, count(*) FROM passages {join}
+              WHERE {column} IS NOT NULL AND ({where}) GROUP BY 1 ORDER BY 2 DESC, 1"""
+    return {str(value): int(n) for value, n in fetch_rows(sql, params, tables=tables)}
+
+
 def facet_values(table: pa.Table) -> Facets:
     """Region, corpus and translation counts, year range and document count of `table`."""
-
-    def counts(column: str) -> dict[str, int]:
-        sql = f"""SELECT {column}, count(*) FROM passages WHERE {column} IS NOT NULL
-                  GROUP BY 1 ORDER BY 2 DESC, 1"""
-        return {str(value): int(n) for value, n in _fetch(table, sql, [])}
-
+    counts = facet_counts(table, Filters())
     ((year_min, year_max, n_documents, n_scored, score_min, score_max),) = _fetch(
         table,
         """SELECT min(year), max(year), count(DISTINCT document_id),
                   count(score), min(score), max(score) FROM passages""",
         [],
     )
-    translated = {("true" if k == "True" else "false"): v for k, v in counts("translated").items()}
     return Facets(
-        counts("region"),
-        counts("corpus"),
-        translated,
+        counts["region"],
+        counts["corpus"],
+        counts["translated"],
         year_min,
         year_max,
         n_documents,

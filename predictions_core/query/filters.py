@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from predictions_core.errors import InvalidParameterError, describe_validation_error
+from predictions_core.errors import InvalidParameterError
 from predictions_core.flags import parse_bool
 from predictions_core.query.text_search import check_re2_pattern, search_clauses
 
@@ -68,7 +68,7 @@ class Filters(BaseModel):
         default_factory=list,
         description="exact `document_metadata.corpus_type_name`; repeat for several",
     )
-    translated: bool | None = Field(None, description="`true` / `false`")
+    translated: bool | None = Field(None, description="`true` / `false` (`any`: no filter)")
     year_min: int | None = Field(
         None, ge=0, le=9999, description="publication year, inclusive lower bound"
     )
@@ -79,7 +79,9 @@ class Filters(BaseModel):
         None, description="case-insensitive substring of the document id"
     )
     has_spans: bool | None = Field(
-        None, description="`true`: passages with spans only; `false`: without spans only"
+        None,
+        description="`true`: passages with spans only; `false`: without spans only; "
+        "`any` (default): both",
     )
     min_score: float | None = Field(
         None,
@@ -152,12 +154,10 @@ class Filters(BaseModel):
         try:
             filters = cls.model_validate(values)
         except ValidationError as error:
-            # every field is top level, so the location is the parameter's name
-            name, message = describe_validation_error(error)
-            raise InvalidParameterError(name, message) from None
+            raise InvalidParameterError(*_first_problem(error)) from None
         low, high = filters.year_min, filters.year_max
         if low is not None and high is not None and low > high:
-            raise InvalidParameterError("year_min", "is after year_max")
+            raise InvalidParameterError("year_min", f"{low} is after year_max ({high})")
         low, high = filters.min_score, filters.max_score
         if low is not None and high is not None and low > high:
             raise InvalidParameterError("min_score", f"{low:g} is above max_score ({high:g})")
@@ -187,7 +187,7 @@ class Filters(BaseModel):
         if self.corpus:
             parts.append("corpus: " + ", ".join(self.corpus))
         if self.translated is not None:
-            parts.append("translated" if self.translated else "not translated")
+            parts.append("translated: " + ("yes" if self.translated else "no"))
         if self.year_min is not None or self.year_max is not None:
             low, high = self.year_min or "…", self.year_max or "…"
             parts.append(f"published {low}–{high}")
@@ -273,7 +273,52 @@ def _describe_score(low: float | None, high: float | None) -> str | None:
     return None
 
 
+ANY_WORD = "any"
+"""A true/false parameter's third value: no filter (the dashboard's URL writes it where its
+page's default is not `any`, e.g. Browse's `has_spans`)."""
+
+
 def _parse_scalar(name: str, value: str) -> object:
     if Filters.model_fields[name].annotation in (bool | None,):
-        return parse_bool(value, name)
+        if value.strip().lower() == ANY_WORD:
+            return None
+        try:
+            return parse_bool(value, name)
+        except InvalidParameterError:
+            raise InvalidParameterError(
+                name, f"expected true, false or any, got {_quoted(value)}"
+            ) from None
     return value
+
+
+def _first_problem(error: ValidationError) -> tuple[str, str]:
+    """`(parameter, what was wrong)` of a validation error, in the user's words.
+
+    Every field is top level, so the location is the parameter's name. Pydantic's own
+    wording ("Input should be ...", "Value error, ...") never reaches the user.
+    """
+    problem = error.errors()[0]
+    name = str(problem["loc"][0]) if problem.get("loc") else "value"
+    kind, context = problem.get("type", ""), problem.get("ctx") or {}
+    got = f" (got {_quoted(problem.get('input'))})"
+    if kind == "value_error":  # our own validators' ValueErrors say it already
+        return name, f"{_quoted(problem.get('input'))} is not a valid regular expression: " + str(
+            context.get("error", "")
+        )
+    if kind == "literal_error" and name == "sort":
+        orders = ", ".join(f"{order} ({label})" for order, label in SORT_LABELS.items())
+        return name, f"{_quoted(problem.get('input'))} is not a sort order; use one of {orders}"
+    if name in ("min_score", "max_score"):
+        return name, "expected a number from 0 to 1" + got
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return name, "expected a whole number" + got
+    if kind in ("greater_than_equal", "greater_than"):
+        return name, f"must be at least {context.get('ge', context.get('gt'))}" + got
+    if kind in ("less_than_equal", "less_than"):
+        return name, f"must be at most {context.get('le', context.get('lt'))}" + got
+    return name, "is not a value this parameter takes" + got
+
+
+def _quoted(value: object) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 80 else text[:77] + "...")

@@ -173,12 +173,46 @@ def _end_of_class(pattern: str, index: int) -> int:
 
 @lru_cache(maxsize=512)
 def check_re2_pattern(pattern: str) -> None:
-    """Raise `ValueError` with RE2's own reason when RE2 cannot compile `pattern`."""
+    """Raise `ValueError` saying, in the user's words, why RE2 cannot compile `pattern`."""
     try:
         fetch_rows("SELECT regexp_matches('', $1)", [pattern])
     except duckdb.InvalidInputException as error:
-        reason = str(error).split("\n")[0]
-        raise ValueError(f"invalid regular expression: {reason}") from None
+        raise ValueError(explain_re2_error(str(error))) from None
+
+
+# RE2's reasons ("missing ): (") start with a fixed phrase; the rest quotes the pattern
+_RE2_REASONS: dict[str, str] = {
+    "missing )": "a “(” is never closed",
+    "missing ]": "a “[” is never closed",
+    "unexpected )": "a “)” has no “(” before it",
+    "bad repetition operator": "“{0}” repeats a repetition: write “*”, “+” or “?” once",
+    "no argument for repetition operator": "“{0}” has nothing before it to repeat",
+    "missing argument to repetition operator": "“{0}” has nothing before it to repeat",
+    "invalid repetition size": "“{0}” is not a count this search allows (at most 1000, the "
+    "smaller number first)",
+    "trailing \\": "the pattern ends with a lone “\\” (write “\\\\” for a backslash)",
+    "invalid character class range": "“{0}” is not a valid range or character class",
+    "invalid character class": "“{0}” is not a valid character class",
+    "invalid named capture group": "“{0}” is not a valid named group (write “(?P<name>…)”)",
+    "invalid perl operator": "“{0}” is not supported here: no look-aheads or look-behinds "
+    "(“(?=”, “(?!”, “(?<=”, “(?<!”); a named group is written “(?P<name>…)”",
+    "invalid UTF-8": "the pattern holds a character that is not valid text",
+    "pattern too large": "the pattern is too large (simplify it or repeat less)",
+}
+
+
+def explain_re2_error(engine_text: str) -> str:
+    """Why a pattern is not a regular expression, in the user's words (never RE2's text)."""
+    reason = engine_text.split("\n")[0].removeprefix("Invalid Input Error: ")
+    phrase, _, quoted = reason.partition(": ")
+    if phrase == "invalid escape sequence":
+        if quoted[1:2].isdigit():
+            return f"back-references such as “{quoted}” are not supported"
+        return f"“{quoted}” is not an escape this search knows (write “\\\\” for a backslash)"
+    template = _RE2_REASONS.get(phrase)
+    if template is not None:
+        return template.format(quoted)
+    return "this is not a regular expression the search can use (RE2 syntax)"
 
 
 def substring_hits(text: str, needle: str) -> list[Range]:

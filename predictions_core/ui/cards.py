@@ -1,4 +1,4 @@
-"""Passage cards: a metadata line and the highlighted text, with an optional footer per card.
+"""Passage cards: a metadata line, the highlighted text and who judged it; controls to judge.
 
 The only HTML that reaches `st.html` here comes from `predictions_core.ui.highlight`, which
 escapes every piece of passage text and metadata it emits.
@@ -6,8 +6,9 @@ escapes every piece of passage text and metadata it emits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import orjson
 import pyarrow as pa
@@ -23,11 +24,10 @@ from predictions_core.ui.highlight import (
     Link,
     MarkLayer,
     card_html,
+    card_list_html,
     legend_html,
     span_ranges,
 )
-
-Footer = Callable[[dict], None]
 
 
 @dataclass(frozen=True)
@@ -90,34 +90,66 @@ def _metadata_of(row: dict) -> dict:
     return metadata if isinstance(metadata, dict) else {}
 
 
+class Judging(Protocol):
+    """How cards show and take judgements (made by `ui.feedback.passage_judging`)."""
+
+    columns: Sequence[str]
+    """The span columns judged: each card's controls get one passage per column."""
+
+    def begin(self, review: bool) -> None:
+        """Read the judgements for this run of the card list (say so if they cannot be)."""
+        ...
+
+    def header(self) -> None:
+        """Above the cards in review mode: what a judgement means, who judges, exports."""
+        ...
+
+    def summary(self, record: dict) -> str:
+        """One line of plain text: who judged the card's passage how ("" when nobody did)."""
+        ...
+
+    def controls(self, passages: Sequence[dict]) -> None:
+        """Draw the judgement controls of one card (review mode)."""
+        ...
+
+
 def render_cards(
     rows: pa.Table,
     span_columns: Sequence[SpanColumn],
     search: SearchPattern | None,
     first_number: int,
-    footers: Sequence[tuple[str, Footer]] = (),
     document_url: str = "",
+    judging: Judging | None = None,
+    review: bool = False,
 ) -> None:
-    """One bordered card per row: metadata, text with spans and search hits, then footers.
+    """The cards of `rows`: metadata, text with spans and search hits, who judged it how.
 
-    `footers` are (span column, footer) pairs: each `footer(passage)` gets the row as a
-    LabelledPassage dict (id, text, spans, metadata) whose spans are those of its column,
-    so cards judged per classifier see that classifier's spans. `document_url` is the
-    template of each card's link to its source document (empty: no links).
+    Read mode draws every card in ONE `st.html` element: a browser draws and diffs one block
+    much faster than a container and widgets per card. In `review` mode each card is a
+    bordered container with `judging`'s controls under the text, which get the row as
+    LabelledPassage dicts (id, text, spans, metadata), one per judged column, so a card judged
+    per classifier sees that classifier's spans. `document_url` is the template of each card's
+    link to its source document (empty: no links).
     """
     records = rows.to_pylist()
     hits = search_hits([record["text"] for record in records], search)
-    passages = [_passages_with_spans_of(rows, column) for column, _ in footers]
+    cards = []
     for offset, record in enumerate(records):
         layers = [
             MarkLayer(c.css_class, span_ranges(record.get(c.column)), c.title) for c in span_columns
         ]
         layers.append(MarkLayer(SEARCH_CLASS, hits[offset], "search match"))
         items = metadata_items(record, first_number + offset, document_url)
+        judged = judging.summary(record) if judging is not None else ""
+        cards.append(card_html(record["text"], layers, items, judged))
+    if judging is None or not review:
+        st.html(card_list_html(cards))
+        return
+    passages = [_passages_with_spans_of(rows, column) for column in judging.columns]
+    for offset, card in enumerate(cards):
         with st.container(border=True):
-            st.html(card_html(record["text"], layers, items))
-            for (_, draw), column_passages in zip(footers, passages, strict=True):
-                draw(column_passages[offset])
+            st.html(card)
+            judging.controls([column[offset] for column in passages])
 
 
 def _passages_with_spans_of(rows: pa.Table, column: str) -> list[dict]:

@@ -8,7 +8,9 @@ gives fresh answers and an unchanged one costs a dictionary lookup.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 
 import pyarrow as pa
 import streamlit as st
@@ -18,7 +20,14 @@ from predictions_core.data.catalogue import Catalogue, ClassifierEntry, ConceptE
 from predictions_core.data.loading import LoadedPredictions, fingerprint
 from predictions_core.data.location import app_settings, reload_settings
 from predictions_core.data.store import PredictionStore, get_store
-from predictions_core.query.engine import Facets, QueryResult, facet_values, query_predictions
+from predictions_core.query.engine import (
+    FacetCounts,
+    Facets,
+    QueryResult,
+    facet_counts,
+    facet_values,
+    query_predictions,
+)
 from predictions_core.query.filters import Filters
 from predictions_core.settings import Settings
 
@@ -82,8 +91,22 @@ def _facets(version: str, _table: pa.Table) -> Facets:
 
 
 def facets_of(version: str, table: pa.Table) -> Facets:
-    """Region/corpus/translated counts and year range of a table (`version`: its cache key)."""
-    return _facets(version, table)
+    """Region/corpus/translated counts and year range of a table (`version`: its cache key).
+
+    Its `counts(filters)` gives the counts under the other filters, cached like a page.
+    """
+    return replace(_facets(version, table), counts_under=partial(_counts_under, version, table))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _facet_counts(version: str, filters_json: str, _table: pa.Table) -> FacetCounts:
+    return facet_counts(_table, Filters.model_validate_json(filters_json))
+
+
+def _counts_under(version: str, table: pa.Table, filters: Filters) -> FacetCounts:
+    # the order and the page do not change a count: one cache entry for all of them
+    unordered = filters.model_copy(update={"sort": "default", "seed": None, "page": 1})
+    return _facet_counts(version, unordered.model_dump_json(exclude={"page_size"}), table)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -1,14 +1,16 @@
-"""The Evaluate page's pieces: concept and gold-source choice, score tables, cards, charts.
+"""The Evaluate page's pieces: the evaluation (cached, classifiers by short name), what it
+covers, the score tables, the labellers' ceiling, and the false positive/negative cards.
 
-Passage text reaches the page only through `highlight.card_html`, which escapes it.
-The score threshold (`threshold=` in the URL, as in the API) and its charts are here too.
+Passage text reaches the page only through `highlight.card_html`, which escapes it; names
+and labellers from the data go through `markdown_text`. The choices in the URL are in
+`evaluate_pickers`, the charts in `evaluate_charts`.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -18,23 +20,22 @@ from predictions_core.analysis.evaluation import (
     SliceComparison,
     evaluate_concept,
 )
-from predictions_core.analysis.metrics import Interval, SpanScores
-from predictions_core.analysis.results import ErrorCard, Evaluation, LabellerAgreement
-from predictions_core.analysis.thresholds import NO_SCORES, parse_threshold
+from predictions_core.analysis.metrics import SpanScores
+from predictions_core.analysis.results import (
+    ClassifierScores,
+    ErrorCard,
+    Evaluation,
+    LabellerAgreement,
+)
 from predictions_core.data.catalogue import ConceptEntry
 from predictions_core.data.loading import fingerprint
 from predictions_core.data.store import PredictionStore
-from predictions_core.errors import InvalidParameterError, PredictionsError
-from predictions_core.ui import url_state
+from predictions_core.errors import PredictionsError
+from predictions_core.ui.evaluate_charts import DELTA, format_score
 from predictions_core.ui.feedback import current_feedback_store
 from predictions_core.ui.highlight import MARK_CSS, MarkLayer, card_html, legend_html
 from predictions_core.ui.views import markdown_text
 
-GOLD_SOURCE_LABELS = {
-    "concept": "Concept's gold labels",
-    "feedback": "Reviewers' feedback",
-    "both": "Both",
-}
 GOLD_LAYER = MarkLayer("pc-gold", (), "gold span")
 PREDICTED_LAYER = MarkLayer("pc-predicted", (), "predicted span")
 _CSS = """
@@ -45,12 +46,15 @@ mark.pc-gold.pc-predicted { background: rgba(255, 170, 0, 0.38); }
 </style>
 """
 CARDS_PER_PAGE = 10
-SLICE_LABELS = {
-    "world_bank_region": "Region (world_bank_region)",
-    "document_metadata.corpus_type_name": "Corpus (document_metadata.corpus_type_name)",
-    "translated": "Translated",
+N_RESAMPLES = 1_000
+# how a slice value reads on the page (the API keeps `true`/`false`)
+SLICE_NAMES = {
+    "world_bank_region": "region",
+    "document_metadata.corpus_type_name": "corpus",
+    "translated": "translated",
 }
-THRESHOLD_ON, THRESHOLD_VALUE = "evaluate_threshold_on", "evaluate_threshold"
+_YES_NO = {"true": "yes", "false": "no"}
+PREDICT_COMMAND = "uv run predictions predict {qid} --passages FILE"
 
 
 def inject_css() -> None:
@@ -63,18 +67,15 @@ def no_gold_message(qid: str) -> str:
     return f"**{qid} has no gold labels yet.** To evaluate it, " + HOW_TO_ADD_GOLD.format(qid=qid)
 
 
-def format_score(value: float | None, interval: Interval | None = None) -> str:
-    """`0.912 [0.871–0.950]`, or `—` for an undefined score."""
-    if value is None:
-        return "—"
-    text = f"{value:.3f}"
-    return text + (f" [{interval[0]:.3f}–{interval[1]:.3f}]" if interval else "")
+def slice_text(dimension: str, value: str) -> str:
+    """A slice value as the page shows it: `translated` as yes/no, others as they are."""
+    return _YES_NO.get(value, value) if dimension == "translated" else value
 
 
 # ---------------------------------------------------------------------- data
 
 
-@st.cache_data(max_entries=32, show_spinner="Scoring classifiers against the gold labels…")
+@st.cache_data(max_entries=32, show_spinner=False)
 def _cached_evaluation(
     _store: PredictionStore,
     data_dir: str,
@@ -91,6 +92,7 @@ def _cached_evaluation(
         gold_source=source,
         feedback_passages=lambda: feedback.labelled_passages(qid),
         threshold=threshold,
+        n_resamples=N_RESAMPLES,
     )
 
 
@@ -115,42 +117,32 @@ def data_version(entry: ConceptEntry, last_judgement_id: int) -> tuple:
 def evaluation(
     store: PredictionStore, qid: str, source: str, threshold: float | None = None
 ) -> Evaluation | None:
-    """The evaluation (at `threshold`, if any), or None after showing why it cannot be made."""
+    """The evaluation (at `threshold`, if any), or None after showing why it cannot be made.
+
+    Each classifier's `name` is its short distinguishing name (`ConceptEntry.short_name`),
+    the one every table, picker and chart of the page shows.
+    """
     try:
         entry = store.catalogue().concept(qid)
         version = data_version(entry, current_feedback_store().last_judgement_id(qid))
-        return _cached_evaluation(store, str(store.data_dir), qid, source, version, threshold)
+        with st.spinner(_spinner_text(entry, source, threshold)):
+            result = _cached_evaluation(store, str(store.data_dir), qid, source, version, threshold)
     except PredictionsError as error:
         st.error(error.message)
         return None
+    named = [replace(c, name=entry.short_name(c.id)) for c in result.classifiers]
+    return replace(result, classifiers=named)
 
 
-def gold_source_picker(qid: str, sources: list[str]) -> str:
-    """Concept gold / reviewers' feedback / both; `gold_source=` in the URL (as in the API)."""
-    key = f"evaluate_gold_{qid}"
-    asked = url_state.first(url_state.current_params(), "gold_source")
-    if url_state.url_is_new() and asked is not None:
-        if asked in sources:
-            st.session_state[key] = asked
-        else:
-            st.warning(
-                f"**gold_source**: {asked!r} is not available for {qid} (choose "
-                f"{', '.join(sources)}). Showing {GOLD_SOURCE_LABELS[sources[0]]}.",
-                icon="⚠️",
-            )
-    if st.session_state.get(key) not in sources:
-        st.session_state[key] = sources[0]
-    source = st.radio(
-        "Gold labels",
-        sources,
-        format_func=GOLD_SOURCE_LABELS.get,
-        horizontal=True,
-        key=key,
-        help="Reviewers' feedback: ✓ correct makes the predicted spans gold, ✗ incorrect makes "
-        "the passage a negative; 'unsure' is left out. Feedback covers judged passages only.",
+def _spinner_text(entry: ConceptEntry, source: str, threshold: float | None) -> str:
+    n = len(entry.classifiers)
+    gold = {"concept": "the concept's gold labels", "feedback": "reviewers' feedback"}
+    against = gold.get(source, "the concept's gold labels and reviewers' feedback")
+    at = f" at threshold {threshold:g}" if threshold is not None else ""
+    return (
+        f"Evaluating {n} classifier{'s' * (n != 1)} against {against}{at}: passage and span "
+        f"scores, then 95% bootstrap intervals ({N_RESAMPLES:,} resamples)…"
     )
-    url_state.update_url("evaluate", {"gold_source": source}, ["gold_source"])
-    return source
 
 
 def available_sources(store: PredictionStore, qid: str) -> list[str]:
@@ -165,6 +157,62 @@ def available_sources(store: PredictionStore, qid: str) -> list[str]:
     return sources + (["both"] if has_concept and has_feedback else [])
 
 
+# ---------------------------------------------------------------------- what is covered
+
+
+def render_coverage(result: Evaluation) -> None:
+    """Per classifier missing gold passages: a warning when it covers none (its scores are
+    all undefined), a note when it covers some, each with the command that predicts them."""
+    uncovered_first = sorted(result.classifiers, key=lambda c: c.n_covered > 0)
+    for classifier in uncovered_first:
+        message = coverage_message(result, classifier)
+        if message is None:
+            continue
+        if classifier.n_covered == 0:
+            st.warning(message, icon="⚠️")
+        else:
+            st.info(message, icon="ℹ️")
+
+
+def coverage_message(result: Evaluation, classifier: ClassifierScores) -> str | None:
+    """What the classifier's coverage of the gold passages means, and what to do; None when
+    it covers them all (or, positives-only, lists some of them)."""
+    covered, total, name = classifier.n_covered, result.n_gold, markdown_text(classifier.name)
+    if covered >= total or (classifier.positives_only and covered > 0):
+        return None
+    if classifier.positives_only:
+        said = (
+            f"**{name}** covered 0 of {total} gold passages: none is among its positives, "
+            "so all count as predicted negatives (its file lists positives only)."
+        )
+    elif covered == 0:
+        said = (
+            f"**{name}** covered 0 of {total} gold passages: none is among its predictions, "
+            "so it has no scores here (every figure is —)."
+        )
+    else:
+        said = (
+            f"**{name}** covered {covered} of {total} gold passages: its scores count those "
+            f"{covered} only; the other {total - covered} are not among its predictions."
+        )
+    return f"{said} {_how_to_cover(result)}"
+
+
+def _how_to_cover(result: Evaluation) -> str:
+    command = f"`{PREDICT_COMMAND.format(qid=result.wikibase_id)}`"
+    concept = (
+        f"To score it on all of them, run {command}: it predicts the concept's gold "
+        "passages too (`--no-gold` skips them)."
+    )
+    feedback = (
+        "The reviewers' judged passages come from passages files: run the classifier over "
+        f"the same file with {command}."
+    )
+    if result.gold_source == "concept":
+        return concept
+    return feedback if result.gold_source == "feedback" else f"{concept} {feedback}"
+
+
 # ---------------------------------------------------------------------- tables
 
 
@@ -176,20 +224,20 @@ def summary_frame(result: Evaluation) -> pd.DataFrame:
         rows.append(
             {
                 "classifier": classifier.name,
-                "id": classifier.id,
+                "gold covered": f"{classifier.n_covered} of {result.n_gold}",
                 "precision": format_score(passage.precision, ci.precision),
                 "recall": format_score(passage.recall, ci.recall),
                 "F1": format_score(passage.f1, ci.f1),
                 "TP": passage.tp,
                 "FP": passage.fp,
                 "FN": passage.fn,
-                "gold covered": f"{classifier.n_covered} of {result.n_gold}",
                 "span exact P/R/F1": _three(span.exact),
                 "span overlap P/R/F1": _three(span.overlap),
                 "scored": classifier.n_scored,
                 "excluded": classifier.n_excluded,
                 "assumed negative": classifier.assumed_negative,
                 "skipped lines": classifier.n_issues,
+                "id": classifier.id,
             }
         )
     return pd.DataFrame(rows)
@@ -240,12 +288,63 @@ def agreement_frame(agreement: LabellerAgreement) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def render_labellers(result: Evaluation) -> None:
+    """The labellers' ceiling: which pair the figures are, how all pairs agree, and from
+    which labels (always the concept file's labellers, whatever the gold source)."""
+    agreement = result.labeller_agreement
+    if result.gold_source != "concept":
+        st.caption(
+            "From the concept's labellers (concept.json) only, whatever the gold source above: "
+            "reviewers judge different passages one by one, so their agreement is not measured."
+        )
+    if agreement is None or agreement.ceiling is None:
+        st.caption("Agreement needs gold labels from at least two labellers in the concept file.")
+        return
+    ceiling = agreement.ceiling
+    first, second = (markdown_text(name) for name in ceiling.labellers)
+    st.markdown(labeller_headline(agreement))
+    columns = st.columns(3)
+    columns[0].metric(f"Cohen's kappa ({first} & {second})", format_score(ceiling.kappa))
+    columns[1].metric(f"Passage F1 ({second} vs {first})", format_score(ceiling.passage.f1))
+    columns[2].metric(
+        f"Span overlap F1 ({second} vs {first})", format_score(ceiling.span.overlap.f1)
+    )
+    st.dataframe(agreement_frame(agreement), hide_index=True)
+    st.caption(
+        f"Labellers: {markdown_text(', '.join(agreement.labellers))}. Assumption: "
+        f"{agreement.assumption} (the files record spans, not who looked at a passage)."
+    )
+
+
+def labeller_headline(agreement: LabellerAgreement) -> str:
+    """The sentence above the ceiling's figures: the pair they are, and the others' range."""
+    if agreement.ceiling is None:
+        return ""
+    first, second = (markdown_text(name) for name in agreement.ceiling.labellers)
+    line = (
+        f"**{second} scored against {first}**: of the {len(agreement.labellers)} labellers, "
+        "the pair that agrees on the most positive passages"
+    )
+    if len(agreement.pairs) < 2:
+        return line + " (the only pair)."
+    kappas = [pair.kappa for pair in agreement.pairs if pair.kappa is not None]
+    f1s = [pair.passage.f1 for pair in agreement.pairs if pair.passage.f1 is not None]
+    spread = [
+        f"{label} {format_score(min(values))} to {format_score(max(values))}"
+        for label, values in (("Cohen's kappa", kappas), ("passage F1", f1s))
+        if values
+    ]
+    others = f"; across all {len(agreement.pairs)} pairs: " + ", ".join(spread) if spread else ""
+    return f"{line}{others}."
+
+
 def breakdown_frame(result: Evaluation, dimension: str) -> pd.DataFrame:
     """Slices of one dimension (rows) × classifiers (columns: "F1 (tp/fp/fn)"), n, small flag."""
     slices: dict[str, dict[str, object]] = {}
     for classifier in result.classifiers:
         for row in classifier.breakdown[dimension]:
-            entry = slices.setdefault(row.value, {dimension: row.value, "n": row.n})
+            value = slice_text(dimension, row.value)
+            entry = slices.setdefault(value, {dimension: value, "n": row.n})
             entry["n"] = max(entry["n"], row.n)
             scores = row.scores
             counts = f"{scores.tp}/{scores.fp}/{scores.fn}"
@@ -261,46 +360,16 @@ def comparison_frame(rows: list[SliceComparison]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "slice": f"{row.dimension}: {row.value}",
+                "slice": f"{SLICE_NAMES[row.dimension]}: {slice_text(row.dimension, row.value)}",
                 "n": max(row.n_first, row.n_second),
                 "F1 A": row.f1_first,
                 "F1 B": row.f1_second,
-                "ΔF1 (A − B)": row.delta_f1,
+                DELTA: row.delta_f1,
                 "small": "⚠ small" if row.small else "",
             }
             for row in rows
         ],
-        columns=["slice", "n", "F1 A", "F1 B", "ΔF1 (A − B)", "small"],
-    )
-
-
-def render_comparison(frame: pd.DataFrame) -> None:
-    """The ΔF1 bar chart and the ranked table of slices."""
-    st.altair_chart(comparison_chart(frame), width="stretch")
-    scores = ("F1 A", "F1 B", "ΔF1 (A − B)")
-    config = {name: st.column_config.NumberColumn(format="%.3f") for name in scores}
-    st.dataframe(frame, hide_index=True, column_config=config)
-
-
-def comparison_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Horizontal bars of ΔF1 per slice, best for A at the top; small slices paler."""
-    data = frame.dropna(subset=["ΔF1 (A − B)"]).assign(
-        better=lambda f: f["ΔF1 (A − B)"].map(lambda d: "A" if d > 0 else "B" if d < 0 else "tie")
-    )
-    return (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            x=alt.X("ΔF1 (A − B):Q", title="F1 of A minus F1 of B"),
-            y=alt.Y("slice:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
-            color=alt.Color(
-                "better:N",
-                title="better",
-                scale=alt.Scale(domain=["A", "B", "tie"], range=["#1f77b4", "#ff7f0e", "#9e9e9e"]),
-            ),
-            opacity=alt.condition(alt.datum.small == "", alt.value(1.0), alt.value(0.4)),
-            tooltip=["slice", "n", "F1 A", "F1 B", "ΔF1 (A − B)", "small"],
-        )
+        columns=["slice", "n", "F1 A", "F1 B", DELTA, "small"],
     )
 
 
@@ -314,7 +383,8 @@ def error_card_html(card: ErrorCard) -> str:
         MarkLayer(PREDICTED_LAYER.css_class, card.predicted_spans, "predicted"),
     ]
     metadata = [("id", card.id)] + [
-        (dimension, card.slices[dimension]) for dimension in SLICE_DIMENSIONS
+        (SLICE_NAMES[dimension], slice_text(dimension, card.slices[dimension]))
+        for dimension in SLICE_DIMENSIONS
     ]
     return card_html(card.text, layers, metadata)
 
@@ -334,118 +404,3 @@ def render_error_cards(cards: list[ErrorCard], key_prefix: str) -> None:
     for card in cards[start : start + CARDS_PER_PAGE]:
         with st.container(border=True):
             st.html(error_card_html(card))
-
-
-# ---------------------------------------------------------------------- scores and thresholds
-
-
-def threshold_picker(result: Evaluation) -> float | None:
-    """A toggle and a slider (`threshold=` in the URL) when some classifier has scores."""
-    asked = url_state.first(url_state.current_params(), "threshold")
-    if not any(c.threshold.has_scores for c in result.classifiers):
-        if asked is not None and url_state.url_is_new():
-            st.info(f"**threshold**: no classifier of {result.wikibase_id} has scores; ignored.")
-        url_state.update_url("evaluate", {}, ["threshold"])
-        return None
-    if url_state.url_is_new():
-        try:
-            parsed = parse_threshold(asked)
-        except InvalidParameterError as error:
-            st.warning(f"{error.message}. Showing the scores without a threshold.", icon="⚠️")
-            parsed = None
-        st.session_state[THRESHOLD_ON] = parsed is not None
-        if parsed is not None:
-            st.session_state[THRESHOLD_VALUE] = parsed
-    st.session_state.setdefault(THRESHOLD_VALUE, 0.5)
-    on = st.toggle(
-        "Apply a score threshold",
-        key=THRESHOLD_ON,
-        help="A passage counts as predicted positive only when its score (the highest "
-        "prediction_probability of its spans) is at least the threshold. Classifiers "
-        "without scores are unaffected.",
-    )
-    value = st.slider("Score threshold", 0.0, 1.0, step=0.01, key=THRESHOLD_VALUE, disabled=not on)
-    url_state.update_url("evaluate", {"threshold": f"{value:g}"} if on else {}, ["threshold"])
-    return float(value) if on else None
-
-
-def best_threshold_lines(result: Evaluation) -> list[str]:
-    """One sentence per classifier: its best threshold and F1 with interval, or why none."""
-    lines = []
-    for classifier in result.classifiers:
-        report, name = classifier.threshold, markdown_text(classifier.name)
-        if not report.has_scores:
-            lines.append(f"{name}: {NO_SCORES}.")
-        elif report.best is None or report.best_ci is None:
-            lines.append(f"{name}: no threshold gives a defined F1.")
-        else:
-            best = report.best.scores
-            f1 = format_score(best.f1, report.best_ci.f1)
-            lines.append(
-                f"{name}: best threshold **{report.best.threshold:.3f}**, F1 {f1} "
-                f"(precision {format_score(best.precision)}, recall {format_score(best.recall)})"
-            )
-    return lines
-
-
-def curve_frame(result: Evaluation) -> pd.DataFrame:
-    """Every classifier's curve points: classifier, threshold, precision, recall, F1."""
-    rows = [
-        {"classifier": c.name, **point.to_json()}
-        for c in result.classifiers
-        for point in c.threshold.curve
-    ]
-    columns = ["classifier", "threshold", "tp", "fp", "fn", "precision", "recall", "f1"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def precision_recall_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Precision against recall, one line per classifier, points ordered by threshold."""
-    return (
-        alt.Chart(frame.dropna(subset=["precision", "recall"]))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("recall:Q", scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("precision:Q", scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("classifier:N"),
-            order=alt.Order("threshold:Q", sort="descending"),
-            tooltip=["classifier", "threshold", "precision", "recall", "f1"],
-        )
-        .properties(title="Precision–recall")
-    )
-
-
-def f1_chart(frame: pd.DataFrame, threshold: float | None) -> alt.LayerChart | alt.Chart:
-    """F1 by threshold, one line per classifier; a rule at the threshold applied."""
-    lines = (
-        alt.Chart(frame.dropna(subset=["f1"]))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("threshold:Q", scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("f1:Q", title="F1", scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("classifier:N"),
-            tooltip=["classifier", "threshold", "f1", "tp", "fp", "fn"],
-        )
-        .properties(title="F1 by threshold")
-    )
-    if threshold is None:
-        return lines
-    rule = alt.Chart(pd.DataFrame({"threshold": [threshold]})).mark_rule(strokeDash=[4, 4])
-    return lines + rule.encode(x="threshold:Q")
-
-
-def render_thresholds(result: Evaluation) -> None:
-    """The best threshold of each classifier, and the two charts when any has scores."""
-    for line in best_threshold_lines(result):
-        st.markdown(f"- {line}")
-    frame = curve_frame(result)
-    if frame.empty:
-        return
-    left, right = st.columns(2)
-    left.altair_chart(precision_recall_chart(frame), width="stretch")
-    right.altair_chart(f1_chart(frame, result.threshold), width="stretch")
-    st.caption(
-        "Each point: passages scoring at least that threshold count as positive. Best: the "
-        "highest passage F1 (the higher threshold on a tie). Its interval is a 95% bootstrap "
-        "at that threshold, optimistic since the threshold was chosen on the same passages."
-    )

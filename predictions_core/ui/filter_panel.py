@@ -4,6 +4,10 @@ Each field of `Filters` (a URL parameter of CONTRACT §5) has one widget, keyed 
 prefix and the field's name (`browse_search`, `compare_region`, ...). `widget_params` gives
 what the URL should say (raw: what the user typed); `filter_widgets` gives the `Filters`
 parsed from it (what is applied).
+
+A page may start a filter elsewhere than the API's default (`PAGE_DEFAULTS`: Browse opens on
+the passages with spans). Its URL then always names that filter (`has_spans=true`, `false` or
+`any`), so a copied link, and the same query on the API, give exactly the view shown.
 """
 
 from __future__ import annotations
@@ -19,6 +23,12 @@ from predictions_core.ui import url_state
 
 PAGE_SIZES = [10, 25, 50, 100, 200]
 TRI_STATE = {"any": None, "yes": True, "no": False}
+PAGE_DEFAULTS: dict[str, dict[str, str]] = {"browse": {"has_spans": "true"}}
+"""Per page prefix: URL parameters a page starts from when its URL does not name them."""
+ABSENT_FACET_HELP = {
+    "region": "These predictions carry no region (`world_bank_region`).",
+    "corpus": "These predictions carry no corpus (`document_metadata.corpus_type_name`).",
+}
 SEARCH_HELP = (
     "Plain text matches anywhere, ignoring case (`net zero`). "
     "Wrap a regular expression in slashes: `/carbon (tax|price)/` (case-sensitive) or "
@@ -46,7 +56,8 @@ def seed_from_url_if_new(prefix: str) -> list[InvalidParameterError]:
     if not url_state.url_is_new() and f"{prefix}_sort" in st.session_state:
         return []
     params = url_state.current_params()
-    filters, problems = url_state.parse_filters(params)
+    defaults = {name: [value] for name, value in PAGE_DEFAULTS.get(prefix, {}).items()}
+    filters, problems = url_state.parse_filters({**defaults, **params})
     seed_filter_widgets(prefix, filters, url_state.first(params, "search"))
     return problems
 
@@ -55,6 +66,8 @@ def filter_widgets(prefix: str, facets: Facets) -> tuple[Filters, list[InvalidPa
     """Draw the filter and sort widgets.
 
     Returns the `Filters` applied (without any parameter that is wrong) and what was wrong.
+    The counts beside the region, corpus and translation choices are those under the other
+    filters as they stand; a filter the data has no values for is disabled, saying why.
     """
     st.text_input(
         "Search passage text",
@@ -62,28 +75,19 @@ def filter_widgets(prefix: str, facets: Facets) -> tuple[Filters, list[InvalidPa
         placeholder="text, /regex/ or /regex/i",
         help=SEARCH_HELP,
     )
+    # the widgets' values for this run are already in the session state: the counts follow them
+    counts = facets.counts(url_state.parse_filters(widget_params(prefix))[0])
     columns = st.columns([3, 3, 2, 2])
     with columns[0]:
-        _facet_multiselect(prefix, "region", "Region", facets.regions)
+        _facet_multiselect(prefix, "region", "Region", list(facets.regions), counts["region"])
     with columns[1]:
-        _facet_multiselect(prefix, "corpus", "Corpus", facets.corpora)
+        _facet_multiselect(prefix, "corpus", "Corpus", list(facets.corpora), counts["corpus"])
     with columns[2]:
-        st.radio("Translated", list(TRI_STATE), key=f"{prefix}_translated", horizontal=True)
+        _translated_radio(prefix, bool(facets.translated), counts["translated"])
     with columns[3]:
         st.radio("Has spans", list(TRI_STATE), key=f"{prefix}_has_spans", horizontal=True)
     columns = st.columns([2, 2, 3, 3])
-    years = f"{facets.year_min}–{facets.year_max}" if facets.year_min is not None else "none"
-    for column, bound in zip(columns[:2], ("year_min", "year_max"), strict=True):
-        column.number_input(
-            "From year" if bound == "year_min" else "To year",
-            min_value=0,
-            max_value=9999,
-            value=None,
-            step=1,
-            key=f"{prefix}_{bound}",
-            placeholder="any",
-            help=f"Publication years in this data: {years}",
-        )
+    _year_inputs(prefix, facets, columns[:2])
     columns[2].text_input(
         "Document id contains", key=f"{prefix}_document_id", placeholder="e.g. CCLW.executive"
     )
@@ -91,7 +95,53 @@ def filter_widgets(prefix: str, facets: Facets) -> tuple[Filters, list[InvalidPa
         _sort_widgets(prefix, facets.has_scores)
     if facets.has_scores:
         _score_slider(prefix, facets)
+    elif _unset(prefix, "min_score") and _unset(prefix, "max_score"):
+        st.caption("No passage here has a score, so there is no score filter or score order.")
     return url_state.parse_filters(widget_params(prefix))
+
+
+def _unset(prefix: str, name: str) -> bool:
+    """Whether the widget of `name` holds no value (a URL value keeps a widget usable)."""
+    return _from_widget(name, st.session_state.get(f"{prefix}_{name}")) in (None, [])
+
+
+def _translated_radio(prefix: str, in_data: bool, counts: dict[str, int]) -> None:
+    def label(word: str) -> str:
+        value = TRI_STATE[word]
+        return word if value is None else f"{word} ({counts.get(str(value).lower(), 0):,})"
+
+    disabled = not in_data and _unset(prefix, "translated")
+    st.radio(
+        "Translated",
+        list(TRI_STATE),
+        key=f"{prefix}_translated",
+        horizontal=True,
+        format_func=label,
+        disabled=disabled,
+        help="These predictions do not say whether they were translated."
+        if disabled
+        else "Whether the passage was machine-translated into English (counts: under the "
+        "other filters)",
+    )
+
+
+def _year_inputs(prefix: str, facets: Facets, columns: list) -> None:
+    years = f"{facets.year_min}–{facets.year_max}" if facets.has_years else None
+    for column, bound in zip(columns, ("year_min", "year_max"), strict=True):
+        disabled = years is None and _unset(prefix, bound)
+        column.number_input(
+            "From year" if bound == "year_min" else "To year",
+            min_value=0,
+            max_value=9999,
+            value=None,
+            step=1,
+            key=f"{prefix}_{bound}",
+            placeholder="no years" if disabled else "any",
+            disabled=disabled,
+            help="These predictions carry no publication year."
+            if years is None
+            else f"Publication years in this data: {years}",
+        )
 
 
 def _score_slider(prefix: str, facets: Facets) -> None:
@@ -131,12 +181,15 @@ def _unit(value: object, default: float) -> float:
     return min(1.0, max(0.0, float(value)))
 
 
-def _facet_multiselect(prefix: str, name: str, label: str, counts: dict[str, int]) -> None:
+def _facet_multiselect(
+    prefix: str, name: str, label: str, values: list[str], counts: dict[str, int]
+) -> None:
+    """A multiselect of the file's `values`, each with its count under the other filters."""
     key = f"{prefix}_{name}"
     chosen = list(st.session_state.get(key) or [])
     # a value from the URL that this data lacks stays selectable (and matches nothing),
     # so the URL round-trips and the count says 0 rather than the filter vanishing
-    options = list(counts) + [value for value in chosen if value not in counts]
+    options = values + [value for value in chosen if value not in values]
     st.multiselect(
         label,
         options,
@@ -144,12 +197,15 @@ def _facet_multiselect(prefix: str, name: str, label: str, counts: dict[str, int
         format_func=lambda value: f"{value} ({counts.get(value, 0):,})",
         placeholder="any" if options else "none in this data",
         disabled=not options,
+        help=ABSENT_FACET_HELP[name]
+        if not values
+        else "Counts: the passages each choice would show, with the other filters as they are",
     )
 
 
 def _sort_widgets(prefix: str, has_scores: bool) -> None:
     sort_key, seed_key = f"{prefix}_sort", f"{prefix}_seed"
-    choice, again = st.columns([4, 1], vertical_alignment="bottom")
+    choice, again = st.columns([3, 2], vertical_alignment="bottom")
     # orders by score only where there are scores (or the URL asks for one: it stays shown)
     options = [
         order
@@ -161,7 +217,8 @@ def _sort_widgets(prefix: str, has_scores: bool) -> None:
         if st.session_state.get(seed_key) is None:
             st.session_state[seed_key] = _new_seed()
         again.button(
-            "🔀",
+            "Shuffle again",
+            icon="🔀",
             key=f"{prefix}_reshuffle",
             help="Shuffle again (a new seed, kept in the URL so the order can be shared)",
             on_click=_reshuffle,
@@ -186,7 +243,11 @@ def widget_params(prefix: str) -> dict[str, str | list[str]]:
     if values["sort"] != "random":  # a seed only means something to a shuffle
         values["seed"] = None
     # unvalidated on purpose: the URL keeps what the user typed, `parse_filters` judges it
-    return Filters.model_construct(**values).to_query_params()
+    params = Filters.model_construct(**values).to_query_params()
+    for name in PAGE_DEFAULTS.get(prefix, {}):
+        # named even when it is the API's default ("any"): absent means the page's default
+        params.setdefault(name, "any")
+    return params
 
 
 def _widget_kind(name: str) -> str:

@@ -124,13 +124,23 @@ def _value_html(value: object) -> str:
 
 
 def card_html(
-    text: str, layers: Sequence[MarkLayer], metadata: Iterable[tuple[str, object]]
+    text: str,
+    layers: Sequence[MarkLayer],
+    metadata: Iterable[tuple[str, object]],
+    judged: str = "",
 ) -> str:
-    """One passage card: the metadata line above the highlighted text."""
+    """One passage card: the metadata line above the highlighted text, then `judged` (a line
+    of plain text saying who judged the passage how; escaped here, left out when empty)."""
+    line = f'<div class="pc-judged">{html.escape(judged)}</div>' if judged else ""
     return (
         f'<div class="pc-card"><div class="pc-meta">{metadata_html(metadata)}</div>'
-        f'<div class="pc-text">{passage_html(text, layers)}</div></div>'
+        f'<div class="pc-text">{passage_html(text, layers)}</div>{line}</div>'
     )
+
+
+def card_list_html(cards: Iterable[str]) -> str:
+    """Cards made by `card_html`, one after the other, as one block (one element to draw)."""
+    return '<div class="pc-cards">' + "".join(cards) + "</div>"
 
 
 def legend_html(layers: Sequence[MarkLayer]) -> str:
@@ -145,6 +155,9 @@ def legend_html(layers: Sequence[MarkLayer]) -> str:
 
 MARK_CSS = """
 <style>
+.pc-cards .pc-card { border: 1px solid rgba(128, 128, 128, 0.3); border-radius: 0.5rem;
+  padding: 0.75rem 1rem; margin-bottom: 0.75rem; }
+.pc-card .pc-judged { font-size: 0.8rem; opacity: 0.75; margin-top: 0.35rem; }
 .pc-card .pc-text { white-space: pre-wrap; line-height: 1.6; overflow-wrap: anywhere; }
 .pc-card .pc-meta { font-size: 0.8rem; opacity: 0.75; margin-bottom: 0.35rem; }
 .pc-card .pc-meta a { color: inherit; text-decoration: underline; }

@@ -15,6 +15,7 @@ from predictions_core.errors import PredictionsError
 from predictions_core.query.filters import FILTER_PARAMS
 from predictions_core.settings import Settings
 from predictions_core.sync.background import get_background_sync
+from predictions_core.sync.state import SyncReport
 from predictions_core.ui import url_state
 from predictions_core.ui.data import (
     current_settings,
@@ -23,14 +24,22 @@ from predictions_core.ui.data import (
     in_memory_since,
     load_classifier,
 )
-from predictions_core.ui.views import markdown_text
+from predictions_core.ui.feedback import REVIEWER_PARAM, render_reviewer_input
+from predictions_core.ui.views import REVIEW_PARAM, markdown_text
 
 MAX_COMPARED_BY_DEFAULT = 4
 # the URL parameters each of these pages uses; others (left by a page switch) are dropped
 _PAGE_PARAMS = {
-    "concepts": {"concept", "search"},
-    "browse": {"concept", "classifier", *FILTER_PARAMS},
-    "compare": {"concept", "classifier", "a", "b", "show", "threshold", *FILTER_PARAMS},
+    "concepts": {"concept", "search", REVIEWER_PARAM},
+    "browse": {"concept", "classifier", REVIEW_PARAM, REVIEWER_PARAM, *FILTER_PARAMS},
+    "compare": {
+        *("concept", "classifier", "a", "b", "show", "threshold", REVIEW_PARAM, REVIEWER_PARAM),
+        *FILTER_PARAMS,
+    },
+    "evaluate": {
+        *("concept", "gold_source", "slice", "a", "b", "classifier", "threshold"),
+        REVIEWER_PARAM,
+    },
 }
 
 
@@ -55,6 +64,8 @@ def render_sidebar(page_key: str, catalogue: Catalogue) -> None:
         # lets the data box below list what they skipped in this very run
         for classifier_id in chosen:
             load_classifier(entry, entry.classifiers[classifier_id])
+    with st.sidebar:
+        render_reviewer_input(page_key)  # every page: the name stays in the URL across pages
     data_status_box(catalogue)
     url_state.update_url(page_key, values, owned)
 
@@ -85,14 +96,30 @@ def concept_picker(catalogue: Catalogue) -> ConceptEntry:
 
 
 def classifier_label(entry: ConceptEntry, classifier_id: str) -> str:
-    """ "name (id) · date", shortened when the name is the id or there is no date."""
-    classifier = entry.classifiers[classifier_id].classifier
-    label = (
-        classifier_id
-        if classifier.name == classifier_id
-        else f"{classifier.name} ({classifier_id})"
-    )
-    return f"{label} · {classifier.date_text}" if classifier.date_text else label
+    """ "short name · date · id": what tells the classifiers apart first, the id last.
+
+    The sidebar is narrow and long names start alike (`KeywordClassifier("greenhouse gas")`,
+    `CasedKeywordClassifier(...)`): cut there, they would all read the same. The id stays at
+    the end so that typing it in the picker still finds the classifier.
+    """
+    short = entry.short_name(classifier_id)
+    parts = [short]
+    date = entry.classifiers[classifier_id].classifier.date_text
+    if date and date not in short:  # a short name may hold the date (or id) already
+        parts.append(date)
+    if classifier_id not in short:
+        parts.append(classifier_id)
+    return " · ".join(parts)
+
+
+def _ids_help(entry: ConceptEntry) -> str:
+    """The pickers' tooltip: each short name with the classifier's full name and id."""
+    lines = []
+    for classifier_id, classifier_entry in entry.classifiers.items():
+        name = classifier_entry.classifier.name or classifier_id
+        short = markdown_text(entry.short_name(classifier_id))
+        lines.append(f"- **{short}**: {markdown_text(name)}, id {markdown_text(classifier_id)}")
+    return "\n".join(lines)
 
 
 def classifier_picker(catalogue: Catalogue, entry: ConceptEntry) -> str | None:
@@ -113,14 +140,23 @@ def classifier_picker(catalogue: Catalogue, entry: ConceptEntry) -> str | None:
     if st.session_state.get(key) not in options:
         st.session_state[key] = fallback
     st.sidebar.selectbox(
-        "Classifier", options, key=key, format_func=lambda cid: classifier_label(entry, cid)
+        "Classifier",
+        options,
+        key=key,
+        format_func=lambda cid: classifier_label(entry, cid),
+        help=_ids_help(entry),
     )
     st.session_state["classifier"] = st.session_state[key]
     return st.session_state[key]
 
 
 def classifiers_picker(catalogue: Catalogue, entry: ConceptEntry) -> list[str]:
-    """Several classifiers of the concept (Compare); default: all, up to four."""
+    """Several classifiers of the concept (Compare); default: all, up to four.
+
+    A URL naming classifiers gets exactly those that exist, even a single one: the Compare
+    page then says it needs two (adding others behind the user's back would compare what the
+    link did not ask for). A URL naming none that exist gets the default.
+    """
     key, options = "compare_classifiers", list(entry.classifiers)
     asked = url_state.current_params().get("classifier", [])
     if url_state.url_is_new() and asked:
@@ -130,12 +166,7 @@ def classifiers_picker(catalogue: Catalogue, entry: ConceptEntry) -> list[str]:
                 known.append(catalogue.classifier(entry.wikibase_id, classifier_id).id)
             except PredictionsError as error:
                 st.error(f"**classifier**: {_reason(error)}; left out.", icon="⚠️")
-        known = list(dict.fromkeys(known))
-        if len(known) < 2:
-            # one classifier is no comparison (e.g. a link from Browse): add the others
-            others = [c for c in options if c not in known]
-            known += others[: max(0, MAX_COMPARED_BY_DEFAULT - len(known))]
-        st.session_state[key] = known
+        st.session_state[key] = list(dict.fromkeys(known)) or None
     chosen = st.session_state.get(key)
     if chosen is None or any(c not in options for c in chosen):
         shared = [c for c in st.session_state.get("classifiers") or [] if c in options]
@@ -145,6 +176,7 @@ def classifiers_picker(catalogue: Catalogue, entry: ConceptEntry) -> list[str]:
         options,
         key=key,
         format_func=lambda cid: classifier_label(entry, cid),
+        help=_ids_help(entry),
         placeholder="choose two or more",
     )
     st.session_state["classifiers"] = list(st.session_state[key])
@@ -195,9 +227,35 @@ def _sync_line(settings: Settings) -> str:
         if progress is None or progress["total"] is None:
             return "Sync in progress: listing the bucket…"
         return f"Sync in progress: {progress['done']:,} of {progress['total']:,} files…"
-    last, error = sync.last_sync, sync.last_error
+    last, report = sync.last_sync, sync.last_report
     text = f"Last synced {last:%Y-%m-%d %H:%M:%S} UTC." if last else "Not synced yet."
-    return text + (f" Last sync failed: {error}." if error else "")
+    if report is None or report.ok:
+        return text
+    return f"{text} Last sync failed: {sync_failure(report)}. The pages show the files from before."
+
+
+# the sync's own messages are for whoever runs the server (bucket names, paths, boto text):
+# a reader of the dashboard gets the kind of trouble; /api/health and the log say the rest
+_SYNC_TROUBLES = (
+    (("access denied", "credentials"), "access denied"),
+    (("does not exist",), "the bucket was not found"),
+    (("could not connect", "stopped answering", "broke off"), "S3 could not be reached"),
+    (
+        ("local file error", "could not write", "not a directory"),
+        "the server could not save the files",
+    ),
+)
+
+
+def sync_failure(report: SyncReport) -> str:
+    """Why a sync failed, in a reader's words: no paths, bucket names or S3 client text."""
+    if report.error is None:
+        return f"{len(report.failed):,} files could not be updated"
+    error = report.error.lower()
+    for needles, words in _SYNC_TROUBLES:
+        if any(needle in error for needle in needles):
+            return words
+    return "an unexpected error (the server's log says which)"
 
 
 def _refresh_help(settings: Settings) -> str:
@@ -213,6 +271,6 @@ def _refresh(settings: Settings) -> None:
         if report.ok:
             st.toast(f"Synced: {len(report.downloaded)} files downloaded", icon="✅")
         else:
-            st.toast(f"Sync failed: {report.error or 'see the data box'}", icon="⚠️")
+            st.toast(f"Sync failed: {sync_failure(report)}", icon="⚠️")
     forget_everything()
     st.rerun()

@@ -4,10 +4,12 @@ paged list of passage cards, and what to show when there is no data."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from urllib.parse import quote
+from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import pyarrow as pa
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from predictions_core.data.catalogue import ClassifierEntry, ConceptEntry
 from predictions_core.errors import InvalidParameterError
@@ -15,7 +17,7 @@ from predictions_core.query.engine import QueryResult
 from predictions_core.query.filters import FILTER_PARAMS, Filters
 from predictions_core.query.links import concept_link
 from predictions_core.ui import filter_panel, url_state
-from predictions_core.ui.cards import Footer, SpanColumn, legend, render_cards
+from predictions_core.ui.cards import Judging, SpanColumn, legend, render_cards
 from predictions_core.ui.data import (
     current_settings,
     facets_of,
@@ -26,6 +28,7 @@ from predictions_core.ui.data import (
 
 MAX_ALTERNATIVE_LABELS_SHOWN = 8
 URL_SAFE = ":/?#[]@!$&'*+,;=%~"
+REVIEW_PARAM = "review"
 
 
 def no_data_message() -> None:
@@ -89,57 +92,112 @@ def classifier_header(concept: ConceptEntry, classifier: ClassifierEntry) -> Non
         )
 
 
+def page_link(page: str, label: str, query_params: dict[str, str]) -> None:
+    """A link to another page of the app (`page`: its file, e.g. "pages/evaluate.py"),
+    opened in the same tab. Where the router has not declared the pages (a page run on its
+    own: Streamlit's first run of a process, page tests), a plain link to its URL instead."""
+    try:
+        st.page_link(page, label=label, query_params=query_params)
+    except StreamlitAPIException:
+        path = Path(page).stem
+        st.markdown(f"[{markdown_text(label)}]({path}?{urlencode(query_params)})")
+
+
 def markdown_text(text: str) -> str:
     """Data text (labels, names) shown through Markdown without being read as Markdown."""
     special = "\\`*_{}[]()#+-.!|<>~$"
     return "".join(f"\\{char}" if char in special else char for char in text)
 
 
+@st.fragment
 def filtered_cards(
     prefix: str,
     page_key: str,
     source: tuple[str, pa.Table],
     span_columns: Sequence[SpanColumn],
-    footers: Sequence[tuple[str, Footer]] = (),
+    judging: Judging | None = None,
     owned_extra: Sequence[str] = (),
     extra_params: dict[str, str] | None = None,
     toolbar: Callable[[Filters, QueryResult], None] | None = None,
-) -> tuple[Filters, QueryResult]:
-    """Filter widgets, counts, pager and cards over `source` = (cache key, table).
+) -> None:
+    """Filter widgets, then (`card_list`) counts, pager and cards over `source` = (cache key,
+    table).
 
-    Keeps the page's URL in step: the filter parameters, plus `extra_params` (and removes
-    the `owned_extra` keys it does not set). `toolbar(filters, result)` is drawn under the
-    counts, above the cards (downloads, API link).
+    Keeps the page's URL in step: the filter parameters, `review=true` in review mode, plus
+    `extra_params` (and removes the `owned_extra` keys it does not set). `toolbar(filters,
+    result)` is drawn under the counts, above the cards (downloads, API link). With `judging`,
+    a "Review" toggle (`{prefix}_review`) switches the cards to review mode.
+
+    A fragment: a filter change reruns the filters and the cards, not the sidebar and the
+    page's header (`card_list`, inside, is one too: paging reruns only the cards).
     """
+    owned = (*FILTER_PARAMS, *owned_extra, REVIEW_PARAM)
+    extra_params = extra_params or {}
     version, table = source
     url_problems = filter_panel.seed_from_url_if_new(prefix)
     with st.container(border=True):
-        filters, problems = filter_panel.filter_widgets(prefix, facets_of(version, table))
+        _, problems = filter_panel.filter_widgets(prefix, facets_of(version, table))
     _report_problems(url_problems, problems)
+    if url_state.url_is_new() or f"{prefix}_review" not in st.session_state:
+        asked = url_state.first(url_state.current_params(), REVIEW_PARAM)
+        st.session_state[f"{prefix}_review"] = asked == "true" and judging is not None
+    card_list(prefix, page_key, source, span_columns, judging, owned, extra_params, toolbar)
+
+
+@st.fragment
+def card_list(
+    prefix: str,
+    page_key: str,
+    source: tuple[str, pa.Table],
+    span_columns: Sequence[SpanColumn],
+    judging: Judging | None,
+    owned: Sequence[str],
+    extra_params: dict[str, str],
+    toolbar: Callable[[Filters, QueryResult], None] | None,
+) -> None:
+    """Counts, toolbar, review toggle, pager and cards: a fragment, so paging, the page size,
+    the review toggle and judging rerun only this, not the filter panel and the sidebar.
+
+    The filters are read from the widgets' state (a fragment's run gets the arguments of the
+    last full run, not the page just clicked).
+    """
+    version, table = source
+    filters = url_state.parse_filters(filter_panel.widget_params(prefix))[0]
     filters = filter_panel.reset_page_when_view_changes(prefix, filters)
     result = query_page(version, table, filters)
     clamped = filter_panel.clamp_page(prefix, filters, result.filtered_count)
     if clamped is not None:
         filters, result = clamped, query_page(version, table, clamped)
-    params = {**filter_panel.widget_params(prefix), **(extra_params or {})}
-    url_state.update_url(page_key, params, [*FILTER_PARAMS, *owned_extra])
+    review = bool(st.session_state.get(f"{prefix}_review")) and judging is not None
+    params = {**filter_panel.widget_params(prefix), **extra_params}
+    url_state.update_url(page_key, {**params, **({REVIEW_PARAM: "true"} if review else {})}, owned)
     # the description quotes the user's search, which must not become Markdown
     st.markdown(f"**{filter_panel.showing_line(result)}** · {markdown_text(filters.describe())}")
     if toolbar is not None:
         toolbar(filters, result)
+    if judging is not None:
+        st.toggle(
+            "Review: judge passages",
+            key=f"{prefix}_review",
+            help="Show a ✓/✗/? control under each card to judge the classifier's prediction "
+            "(saved at once, with the reviewer name of the sidebar).",
+        )
+        judging.begin(review)
     if result.filtered_count:
         filter_panel.pager(prefix, result, "top")
         legend(span_columns, filters.search is not None)
+        if review and judging is not None:
+            judging.header()
         render_cards(
             result.rows,
             span_columns,
             filters.search_pattern,
             result.first_row_number,
-            footers=footers,
             document_url=current_settings().document_url,
+            judging=judging,
+            review=review,
         )
         filter_panel.pager(prefix, result, "bottom")
-    return filters, result
 
 
 def _report_problems(
@@ -147,7 +205,13 @@ def _report_problems(
 ) -> None:
     shown = set()
     for problem in widget_problems:
-        st.error(f"**{problem.parameter}**: {_detail(problem)} (not applied)", icon="⚠️")
+        # an invalid search falls back to no search: say so, and that downloads wait for it
+        effect = (
+            "not applied: the list is not searched, and downloads are off until it is fixed"
+            if problem.parameter == "search"
+            else "not applied"
+        )
+        st.error(f"**{problem.parameter}**: {_detail(problem)} ({effect})", icon="⚠️")
         shown.add(problem.parameter)
     for problem in url_problems:
         if problem.parameter not in shown:
@@ -155,6 +219,5 @@ def _report_problems(
 
 
 def _detail(problem: InvalidParameterError) -> str:
-    message = problem.message.removeprefix(f"{problem.parameter}: ")
-    # pydantic's wording for a validator's own ValueError; the rest quotes the URL's value
-    return markdown_text(message.removeprefix("Value error, "))
+    # the message is written for people (`Filters` words it); it quotes the URL's value
+    return markdown_text(problem.message.removeprefix(f"{problem.parameter}: "))
