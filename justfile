@@ -30,6 +30,7 @@ bench:
     uv run python benchmarks/bench_sync.py
     uv run python benchmarks/bench_documents.py
     uv run python benchmarks/bench_feedback.py
+    uv run python benchmarks/bench_browser.py
 
 # lint and format check
 lint:
