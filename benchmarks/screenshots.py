@@ -1,10 +1,11 @@
-"""Screenshots of Browse and Compare for the docs, taken in a real browser (light theme).
+"""Screenshots of Browse, Compare and Evaluate for the docs, taken in a real browser (light theme).
 
     uv run python -m benchmarks.screenshots [--data DIR] [--out docs/screenshots]
 
 Serves the dashboard on the bundled demo data (default; copied to a temp dir so nothing is
 written into it) with `streamlit run`, opens it in Chromium (/usr/bin/chromium) and writes
-`browse.png` and `compare.png`. Uses the end-to-end test's server and browser helpers.
+`browse.png`, `compare.png` and `evaluate.png`. Uses the end-to-end test's server and
+browser helpers.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tests.browser_support import browser_page, running_app, wait_for_app
 
 BROWSE_VIEW = "/browse?concept=Q787&search=forest&page_size=5"
 COMPARE_VIEW = "/compare?concept=Q218&show=only_a&page_size=3"
+EVALUATE_VIEW = "/evaluate?concept=Q787"
 
 
 def settle(page) -> None:
@@ -42,7 +44,7 @@ def shoot(page, url: str, ready_selector: str, path: Path, height: int) -> Path:
 
 
 def take_screenshots(data_dir: Path, out_dir: Path) -> list[Path]:
-    """Write browse.png and compare.png of `data_dir` into `out_dir`; return their paths."""
+    """Write browse.png, compare.png and evaluate.png of `data_dir` into `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
         work_dir = Path(work)
@@ -54,6 +56,7 @@ def take_screenshots(data_dir: Path, out_dir: Path) -> list[Path]:
             return [
                 shoot(page, base + BROWSE_VIEW, "mark.pc-search", out_dir / "browse.png", 1100),
                 shoot(page, base + COMPARE_VIEW, charts, out_dir / "compare.png", 2900),
+                shoot(page, base + EVALUATE_VIEW, charts, out_dir / "evaluate.png", 2400),
             ]
 
 
