@@ -319,3 +319,14 @@ def postgres_url(postgres_server):
     yield url
     dispose_engines()
     postgres_server.drop_database(url)
+
+
+@pytest.fixture
+def quiet_background_sync(monkeypatch: pytest.MonkeyPatch):
+    """The process's background sync, its timer never started and its last report reset."""
+    from predictions_core.sync.background import get_background_sync
+
+    sync = get_background_sync()
+    monkeypatch.setattr(sync, "start", lambda settings: False)
+    monkeypatch.setattr(sync, "last_report", None)
+    return sync

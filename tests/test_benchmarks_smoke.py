@@ -18,6 +18,7 @@ from benchmarks.synthetic import query_mix, write_synthetic_predictions
 from predictions_core.data.loading import load_predictions_file
 from predictions_core.query.engine import query_predictions
 from predictions_core.query.filters import Filters
+from tests.browser_support import NEEDS_CHROMIUM
 
 N_PASSAGES = 400
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -102,10 +103,7 @@ def test_every_benchmark_script_imports(module: str) -> None:
 
 
 @pytest.mark.e2e
-@pytest.mark.skipif(
-    not Path("/usr/bin/chromium").exists(),
-    reason="needs Chromium at /usr/bin/chromium (apt-get install chromium)",
-)
+@NEEDS_CHROMIUM
 def test_browser_benchmark_quick_run_times_every_action(tmp_path: Path) -> None:
     # the machinery only (servers, selectors, waits, JSON): a broken selector times out
     from benchmarks import bench_browser

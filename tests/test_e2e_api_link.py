@@ -16,15 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import CHROMIUM, browser_page, running_app, wait_for_app
+from tests.browser_support import NEEDS_CHROMIUM, browser_page, running_app, wait_for_app
 from tests.page_support import first_classifier
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
+    NEEDS_CHROMIUM,
 ]
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import CHROMIUM, browser_page, running_app, wait_for_app
+from tests.browser_support import NEEDS_CHROMIUM, browser_page, running_app, wait_for_app
 from tests.page_support import first_classifier
 
 HOSTILE_TEXT = (
@@ -23,10 +23,7 @@ HOSTILE_TEXT = (
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
+    NEEDS_CHROMIUM,
 ]
 
 

@@ -12,16 +12,13 @@ from pathlib import Path
 import pytest
 
 from predictions_core.ui.concepts_view import COLUMN_CONFIG, COLUMNS
-from tests.browser_support import CHROMIUM, browser_page, running_app, wait_for_app
+from tests.browser_support import NEEDS_CHROMIUM, browser_page, running_app, wait_for_app
 
 ROW_PX = 35  # the grid's header and row height (Streamlit's default)
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
+    NEEDS_CHROMIUM,
 ]
 
 

@@ -12,15 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import CHROMIUM, browser_page, running_app
+from tests.browser_support import NEEDS_CHROMIUM, browser_page, running_app
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.s3,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
+    NEEDS_CHROMIUM,
 ]
 
 

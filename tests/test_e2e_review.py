@@ -18,6 +18,7 @@ from predictions_core.feedback.store import FeedbackStore
 from tests.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    NEEDS_CHROMIUM,
     browser_page,
     running_app,
     wait_for_app,
@@ -26,10 +27,7 @@ from tests.page_support import first_classifier
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
+    NEEDS_CHROMIUM,
 ]
 QID = "Q218"
 FIRST_CARD = "document.querySelector('.pc-card .pc-meta')"

@@ -28,14 +28,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser_support import CHROMIUM, browser_page, running_app, wait_for_app
+from tests.browser_support import NEEDS_CHROMIUM, browser_page, running_app, wait_for_app
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
+    NEEDS_CHROMIUM,
 ]
 
 QID = "Q5"

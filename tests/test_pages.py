@@ -17,7 +17,7 @@ import pytest
 
 from predictions_core.data.catalogue import scan_catalogue
 from predictions_core.data.loading import load_predictions_file
-from predictions_core.sync.background import BackgroundSync, get_background_sync
+from predictions_core.sync.background import BackgroundSync
 from predictions_core.sync.state import SyncReport
 from tests.page_support import (
     cards,
@@ -154,15 +154,6 @@ def test_refresh_data_reads_the_settings_again(use_data, demo_copy: Path, tmp_pa
     at.button(key="sidebar_refresh").click().run()
     assert not at.exception
     assert list(at.dataframe("concepts_table").value["QID"]) == ["Q223"]
-
-
-@pytest.fixture
-def quiet_background_sync(monkeypatch: pytest.MonkeyPatch) -> BackgroundSync:
-    """The process's background sync, its timer never started and its last report reset."""
-    sync = get_background_sync()
-    monkeypatch.setattr(sync, "start", lambda settings: False)
-    monkeypatch.setattr(sync, "last_report", None)
-    return sync
 
 
 def test_the_data_box_says_how_the_last_bucket_sync_went(

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, NoCredenti
 from streamlit.proto.Dataframe_pb2 import Dataframe
 
 from predictions_core.data.catalogue import scan_catalogue
-from predictions_core.sync.background import BackgroundSync, get_background_sync
+from predictions_core.sync.background import BackgroundSync
 from predictions_core.sync.s3 import describe_s3_error
 from predictions_core.sync.state import KeyProblem, SyncReport
 from predictions_core.ui.sidebar import sync_failure
@@ -159,15 +159,6 @@ def test_a_sync_failure_is_told_without_paths_or_s3_text(error: str, said: str):
 
 def test_failed_files_are_counted_not_listed():
     assert sync_failure(failed(failed_keys=3)) == "3 files could not be updated"
-
-
-@pytest.fixture
-def quiet_background_sync(monkeypatch: pytest.MonkeyPatch) -> BackgroundSync:
-    """The process's background sync, its timer never started and its last report reset."""
-    sync = get_background_sync()
-    monkeypatch.setattr(sync, "start", lambda settings: False)
-    monkeypatch.setattr(sync, "last_report", None)
-    return sync
 
 
 def test_the_data_box_and_refresh_tell_a_failed_sync_in_a_readers_words(
