@@ -7,12 +7,18 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from predictions_core.feedback.engines import MIGRATIONS_DIR, dispose_engines, postgres_url
+from predictions_core.feedback.engines import (
+    MIGRATIONS_DIR,
+    FeedbackUnavailableError,
+    dispose_engines,
+    postgres_url,
+)
 from predictions_core.feedback.schema import judgements
 from predictions_core.feedback.store import FeedbackStore
 
@@ -156,3 +162,44 @@ def test_processes_starting_at_once_on_a_fresh_database_all_succeed(kind, tmp_pa
     finally:
         engine.dispose()
     assert versions == [(HEAD,)]
+
+
+def _hold_a_read_lock(path: Path) -> sqlite3.Connection:
+    """Another process's reader on a file still in rollback mode: it blocks the switch to WAL."""
+    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    reader.execute("CREATE TABLE IF NOT EXISTS other (x)")
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM other").fetchall()
+    return reader
+
+
+def test_a_reader_holding_the_new_file_delays_the_switch_to_wal_not_the_write(tmp_path):
+    # SQLite refuses the switch at once ("locked") without waiting on its busy handler
+    target = tmp_path / "fb.sqlite"
+    reader = _hold_a_read_lock(target)
+    release = threading.Timer(0.4, reader.commit)
+    release.start()
+    try:
+        stored = FeedbackStore(target, busy_timeout_s=10).record(
+            "Q1", "kw", {"id": "p1", "text": "t"}, "correct"
+        )
+    finally:
+        release.join()
+        reader.close()
+    assert [j["judgement_id"] for j in FeedbackStore(target).history("Q1")] == [
+        stored["judgement_id"]
+    ]
+    with sqlite3.connect(target) as check:
+        assert check.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_reader_that_never_lets_go_gives_a_busy_message_not_a_traceback(tmp_path):
+    target = tmp_path / "fb.sqlite"
+    reader = _hold_a_read_lock(target)
+    try:
+        with pytest.raises(FeedbackUnavailableError, match="is busy"):
+            FeedbackStore(target, busy_timeout_s=0.5).record(
+                "Q1", "kw", {"id": "p1", "text": "t"}, "correct"
+            )
+    finally:
+        reader.close()

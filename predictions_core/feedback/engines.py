@@ -18,6 +18,7 @@ Core; this module is the only place that knows which one it is:
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 
 from predictions_core.errors import DataError
 
@@ -164,11 +166,15 @@ def _take_over_sqlite_transactions(engine: Engine) -> None:
 
 def _use_wal(engine: Engine, busy_timeout_ms: int) -> None:
     # WAL: readers never block the writer; the mode is stored in the file. Set outside any
-    # transaction (SQLite refuses it inside one), on the raw connection SQLAlchemy does not wrap
+    # transaction (SQLite refuses it inside one), on the raw connection SQLAlchemy does not wrap.
+    # Two processes switching a new file at once can get "locked" without the busy handler
+    # waiting; raised as SQLAlchemy's error, the caller's retry-until-deadline covers it.
     connection = engine.raw_connection()
     try:
         connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         connection.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.OperationalError as error:
+        raise OperationalError("PRAGMA journal_mode = WAL", None, error) from error
     finally:
         connection.close()
 
