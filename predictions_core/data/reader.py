@@ -102,17 +102,27 @@ _RAW_SQL = """
                            maximum_object_size={max_bytes})"""
 
 
+def _id_and_metadata(passage_id: str, metadata: str, per_document: bool) -> tuple[str, str]:
+    """SQL of a row's `id` and `metadata` from the record's own (`metadata`: an object or NULL).
+
+    Per-document files: ids are unique only within a document, and the file's name says which
+    document and whether it was translated, unless the passage's own metadata says otherwise.
+    """
+    if not per_document:
+        return passage_id, metadata
+    return (
+        f"{_STEM} || '.' || {passage_id}",
+        f"json_merge_patch({_DOCUMENT_DEFAULTS}, coalesce({metadata}, '{{}}'))",
+    )
+
+
 def _select_sql(raw: str, per_document: bool) -> str:
     known = ", ".join(f"'$.{key}'" for key in KNOWN_KEYS)
     removed = "{" + ", ".join(f'"{key}": null' for key in KNOWN_KEYS) + "}"
     n_known = " + ".join(f"(p[{i}] IS NOT NULL)::INTEGER" for i in range(1, 5))
-    passage_id = "(p[1]->>'$')"
-    metadata = "CASE WHEN starts_with(p[4], '{') THEN p[4] END"
-    if per_document:
-        # ids are unique only within a document; the file's name says which document and
-        # whether it was translated, unless the passage's own metadata says otherwise
-        passage_id = f"{_STEM} || '.' || {passage_id}"
-        metadata = f"json_merge_patch({_DOCUMENT_DEFAULTS}, coalesce({metadata}, '{{}}'))"
+    passage_id, metadata = _id_and_metadata(
+        "(p[1]->>'$')", "CASE WHEN starts_with(p[4], '{') THEN p[4] END", per_document
+    )
     return f"""
     WITH raw AS ({raw}), records AS (
         -- older per-document files: a JSON array of JSON strings, each one passage
@@ -176,42 +186,62 @@ _TYPED_SPAN = (
 )
 _TYPED_COLUMNS = {"id": "JSON", "text": "JSON", "spans": _TYPED_SPAN, "metadata": "JSON"}
 _TYPED_OK = _record_ok("id", "text", "metadata", _each_span_ok("spans"))
-_TYPED_SQL = f"""
-    WITH checked AS (
-        SELECT *, {_TYPED_OK} AS ok
+
+FILE_KEY = "__predictions_source_file__"
+"""The key `read_jsonl_typed` takes a record's file name from in a concatenation of files
+(`file_key=True`), which must be every record's first key."""
+
+
+def _typed_sql(file_key: bool) -> str:
+    columns = {**_TYPED_COLUMNS, **({FILE_KEY: "VARCHAR"} if file_key else {})}
+    column_list = ", ".join(f"'{key}': '{kind}'" for key, kind in columns.items())
+    passage_id, metadata = _id_and_metadata(
+        "(id->>'$')", "CASE WHEN starts_with(metadata, '{') THEN metadata END", file_key
+    )
+    return f"""
+    WITH records AS (
+        SELECT {f'"{FILE_KEY}"' if file_key else "filename"} AS filename, id, text, spans, metadata
         FROM read_json(?, format='newline_delimited', filename=true, ignore_errors=false,
-                       columns={{{", ".join(f"'{k}': '{v}'" for k, v in _TYPED_COLUMNS.items())}}},
-                       maximum_object_size={MAX_RECORD_BYTES})
+                       columns={{{column_list}}}, maximum_object_size={MAX_RECORD_BYTES})
+    ), checked AS (
+        SELECT *, {_TYPED_OK} AS ok FROM records
     )
     SELECT filename, ok,
-        CASE WHEN ok THEN id->>'$' END AS id,
+        CASE WHEN ok THEN {passage_id} END AS id,
         CASE WHEN ok THEN text->>'$' END AS text,
         CASE WHEN ok THEN {_typed_spans("spans")} END AS spans,
-        CASE WHEN ok AND starts_with(metadata, '{{') THEN metadata END AS metadata,
+        CASE WHEN ok THEN {metadata} END AS metadata,
         NULL::VARCHAR AS extra
     FROM checked"""
 
-_OTHER_KEYS_SQL = f"""
-SELECT count(*) FROM read_ndjson_objects(?, maximum_object_size = 1073741824)
-WHERE NOT list_has_all({list(KNOWN_KEYS)!r}, json_keys(json))
-"""
+
+def _other_keys_sql(file_key: bool) -> str:
+    allowed = [*KNOWN_KEYS, *([FILE_KEY] if file_key else [])]
+    return f"""
+    SELECT count(*) FROM read_ndjson_objects(?, maximum_object_size = 1073741824)
+    WHERE NOT list_has_all({allowed!r}, json_keys(json))"""
 
 
-def read_jsonl_typed(path: str) -> pa.Table | None:
+def read_jsonl_typed(path: str, file_key: bool = False) -> pa.Table | None:
     """`read_records([path], "newline_delimited")` of a JSONL file, faster, or None when the
     fast read does not apply: a line DuckDB cannot type or parse, or a record with a top-level
     key other than `KNOWN_KEYS` (kept as `extra` only by the record-by-record read).
 
     Every record's keys are checked (in DuckDB, a fraction of the read's cost), so a key that
-    only some records carry is never dropped.
+    only some records carry is never dropped. With `file_key`, `path` is a concatenation of
+    per-document files whose records carry their file's name as `FILE_KEY`, and the rows are
+    those of `read_records(files, "auto", per_document=True)`; None when a record lacks it.
     """
     try:
-        ((other_keys,),) = fetch_rows(_OTHER_KEYS_SQL, [path])
+        ((other_keys,),) = fetch_rows(_other_keys_sql(file_key), [path])
         if other_keys:
             return None
-        return fetch_arrow(_TYPED_SQL, [path])
+        rows = fetch_arrow(_typed_sql(file_key), [path])
     except duckdb.Error:
         return None  # a line the typed read refuses: the record-by-record read says which
+    if file_key and rows["filename"].null_count:
+        return None
+    return rows
 
 
 def _raw_records(paths: list[str], fmt: str, max_record_bytes: int) -> pa.Table:
