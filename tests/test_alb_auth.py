@@ -215,12 +215,16 @@ def test_without_the_setting_the_header_is_ignored_and_the_body_names_the_review
 def _controls_script() -> None:
     import streamlit as st
 
-    from predictions_core.ui.feedback import feedback_controls, render_reviewer_input
+    from predictions_core.ui.feedback import passage_judging, render_reviewer_input
+    from predictions_core.ui.views import markdown_text
 
     st.session_state.setdefault("feedback_reviewer", "typed-name")
     render_reviewer_input()
     passage = {"id": "p1", "text": "Forest management.", "spans": [], "metadata": {}}
-    feedback_controls()("Q787", "kw", passage, "browse")
+    judging = passage_judging("Q787", [("spans", "kw")], "browse")
+    judging.begin(review=True)
+    judging.controls([passage])
+    st.caption(markdown_text(judging.summary(passage)))
 
 
 @pytest.fixture

@@ -286,7 +286,8 @@ def test_feedback_as_gold_gives_the_expected_scores(demo_copy, settings_for):
 def _controls_script() -> None:
     import streamlit as st
 
-    from predictions_core.ui.feedback import feedback_controls, render_feedback_export
+    from predictions_core.ui.feedback import passage_judging, render_feedback_export
+    from predictions_core.ui.views import markdown_text
 
     passage = {
         "id": "p1",
@@ -295,20 +296,26 @@ def _controls_script() -> None:
         "metadata": {},
     }
     st.session_state.setdefault("feedback_reviewer", "ann")
-    feedback_controls()("Q787", "kw", passage, "browse")
+    judging = passage_judging("Q787", [("spans", "kw")], "browse")
+    judging.begin(review=True)
+    judging.controls([passage])
+    st.caption(markdown_text(judging.summary(passage)))
     render_feedback_export("Q787", "kw", "browse")
 
 
 def _page_of_cards_script() -> None:
     import streamlit as st
 
-    from predictions_core.ui.feedback import feedback_controls
+    from predictions_core.ui.feedback import passage_judging
+    from predictions_core.ui.views import markdown_text
 
     st.session_state.setdefault("feedback_reviewer", "ann")
-    render = feedback_controls()
+    judging = passage_judging("Q787", [("spans", "kw")], "browse")  # reads judgements once
+    judging.begin(review=True)
     for index in range(50):
         passage = {"id": f"p{index}", "text": f"timber {index}", "spans": [], "metadata": {}}
-        render("Q787", "kw", passage, "browse")
+        judging.controls([passage])
+        st.caption(markdown_text(judging.summary(passage)))
 
 
 @pytest.fixture

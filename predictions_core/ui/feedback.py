@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import streamlit as st
@@ -328,31 +328,6 @@ def _save_judgement(
         return
     both = f" ({len(judged)} classifiers)" if len(judged) > 1 else ""
     st.toast(f"Saved: {VERDICT_LABELS[verdict]}{both} as {signed_in or reviewer}", icon="💾")
-
-
-ControlsRenderer = Callable[[str, str, dict[str, Any], str], None]
-
-
-def feedback_controls() -> ControlsRenderer:
-    """Controls for single passages outside a card list (call once per run).
-
-    It is called as `render(qid, classifier_id, passage, key_prefix)`: the passage's control
-    and, under it, the line of who judged it how. Judgements are read once per classifier.
-    """
-    judgings: dict[tuple[str, str, str], PassageJudging] = {}
-
-    def render(qid: str, classifier_id: str, passage: dict[str, Any], key_prefix: str) -> None:
-        judging = judgings.get((qid, classifier_id, key_prefix))
-        if judging is None:
-            judging = judgings[qid, classifier_id, key_prefix] = passage_judging(
-                qid, [("spans", classifier_id)], key_prefix
-            )
-            judging.begin(review=True)
-        judging.controls([passage])
-        if judging.error is None:
-            st.caption(markdown_text(judging.summary(passage)))
-
-    return render
 
 
 def render_feedback_export(

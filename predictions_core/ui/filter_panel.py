@@ -316,7 +316,12 @@ def clamp_page(prefix: str, filters: Filters, filtered_count: int) -> Filters | 
 
 
 def pager(prefix: str, result: QueryResult, position: str) -> None:
-    """Page number, previous/next and page size (`position`: "top" or "bottom")."""
+    """Previous/next and the page (`position`: "top" or "bottom"); at the bottom, the page
+    number and the page size are inputs.
+
+    The inputs stay below the cards: every widget type drawn above the first card is one more
+    piece of the browser's code to fetch and draw before the card shows (0.3-0.5 s of a first
+    load in chromium, `benchmarks/bench_browser.py`)."""
     page_key = f"{prefix}_page"
     last_page = result.page_count
     left, number, right, size = st.columns([1, 2, 1, 2], vertical_alignment="bottom")
@@ -334,7 +339,7 @@ def pager(prefix: str, result: QueryResult, position: str) -> None:
         on_click=_set_page,
         args=(page_key, result.page + 1),
     )
-    if position == "top":
+    if position == "bottom":
         st.session_state[page_key] = min(max(1, result.page), last_page)
         number.number_input(f"Page (of {last_page:,})", 1, last_page, step=1, key=page_key)
         sizes = sorted({*PAGE_SIZES, result.page_size})
