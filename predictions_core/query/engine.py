@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,10 +60,6 @@ class Facets:
     n_scored: int = 0
     score_min: float | None = None
     score_max: float | None = None
-    counts_under: Callable[[Filters], FacetCounts] | None = field(
-        default=None, repr=False, compare=False
-    )
-    """`facet_counts` of the same table (cached by the caller); None: the file's counts."""
 
     @property
     def has_scores(self) -> bool:
@@ -74,12 +70,6 @@ class Facets:
     def has_years(self) -> bool:
         """Whether any passage has a publication year (the year bounds are worth showing)."""
         return self.year_min is not None
-
-    def counts(self, filters: Filters) -> FacetCounts:
-        """Each facet's value counts under `filters` (each facet ignoring its own filter)."""
-        if self.counts_under is not None:
-            return self.counts_under(filters)
-        return {"region": self.regions, "corpus": self.corpora, "translated": self.translated}
 
 
 FacetCounts = dict[str, dict[str, int]]
@@ -284,42 +274,52 @@ def facet_counts(table: pa.Table, filters: Filters) -> FacetCounts:
 
     A facet's own filter is left out of its counts (choosing "South Asia" leaves the other
     regions' counts as they would be if chosen instead), every other filter (search, years,
-    spans, scores, document, the other facet) applies. One DuckDB query per facet; a search
-    reuses the cached positions of its matches, so the texts are not scanned again.
+    spans, scores, document, the other facets) applies. One DuckDB query and one scan of the
+    table: the passages under the filters that are not facets are counted per (region,
+    corpus, translated), and each facet's counts are summed from those few combinations. A
+    search reuses the cached positions of its matches, so the texts are not scanned again.
     """
     search_where, search_params = filters.search_sql()
-    found = (
-        None
-        if search_where == "true"
-        else _positions_where(table, search_where, search_params, "search")
-    )
-    counts: FacetCounts = {}
-    for column in FACET_COLUMNS:
-        others = filters.model_copy(update={column: [] if column != "translated" else None})
-        counts[column] = _value_counts(table, column, others, found)
-    counts["translated"] = {
-        ("true" if value == "True" else "false"): n for value, n in counts["translated"].items()
-    }
-    return counts
-
-
-def _value_counts(
-    table: pa.Table, column: str, filters: Filters, found: np.ndarray | None
-) -> dict[str, int]:
-    """`{value: rows}` of `column` under `filters`' column filters and among `found` (the
-    search's matches; None: no search), most frequent first."""
-    where, params = filters.columns_sql()
     tables = {"passages": with_score(table)}
     join = ""
-    if found is not None:
+    if search_where != "true":
+        found = _positions_where(table, search_where, search_params, "search")
         tables = {
             "passages": _numbered(tables["passages"]),
             "wanted": pa.table({"row_position": found}),
         }
         join = "SEMI JOIN wanted USING (row_position)"
-    sql = f"""SELECT {column}, count(*) FROM passages {join}
-              WHERE {column} IS NOT NULL AND ({where}) GROUP BY 1 ORDER BY 2 DESC, 1"""
-    return {str(value): int(n) for value, n in fetch_rows(sql, params, tables=tables)}
+    not_facets = filters.model_copy(update={"region": [], "corpus": [], "translated": None})
+    where, params = not_facets.columns_sql()
+    branches = []
+    for column in FACET_COLUMNS:
+        others, others_params = _facet_clauses(filters, exclude=column)
+        branches.append(
+            f"""SELECT '{column}' AS facet, {column}::VARCHAR AS value, sum(n)::BIGINT AS n
+                FROM combinations WHERE {column} IS NOT NULL AND {others} GROUP BY ALL"""
+        )
+        params += others_params
+    sql = f"""
+        WITH combinations AS MATERIALIZED (
+            SELECT region, corpus, translated, count(*) AS n FROM passages {join}
+            WHERE {where} GROUP BY ALL
+        )
+        {" UNION ALL ".join(branches)}
+        ORDER BY facet, n DESC, value"""
+    counts: FacetCounts = {column: {} for column in FACET_COLUMNS}
+    for facet, value, n in fetch_rows(sql, params, tables=tables):
+        counts[facet][value] = int(n)
+    return counts
+
+
+def _facet_clauses(filters: Filters, exclude: str) -> tuple[str, list[object]]:
+    """The region, corpus and translation filters but `exclude`'s, as SQL and parameters."""
+    only_facets = Filters(
+        region=filters.region if exclude != "region" else [],
+        corpus=filters.corpus if exclude != "corpus" else [],
+        translated=filters.translated if exclude != "translated" else None,
+    )
+    return only_facets.columns_sql()
 
 
 def facet_values(table: pa.Table) -> Facets:

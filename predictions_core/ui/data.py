@@ -8,9 +8,7 @@ gives fresh answers and an unchanged one costs a dictionary lookup.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
-from functools import partial
 
 import pyarrow as pa
 import streamlit as st
@@ -91,11 +89,8 @@ def _facets(version: str, _table: pa.Table) -> Facets:
 
 
 def facets_of(version: str, table: pa.Table) -> Facets:
-    """Region/corpus/translated counts and year range of a table (`version`: its cache key).
-
-    Its `counts(filters)` gives the counts under the other filters, cached like a page.
-    """
-    return replace(_facets(version, table), counts_under=partial(_counts_under, version, table))
+    """Region/corpus/translated counts and year range of a table (`version`: its cache key)."""
+    return _facets(version, table)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -103,8 +98,9 @@ def _facet_counts(version: str, filters_json: str, _table: pa.Table) -> FacetCou
     return facet_counts(_table, Filters.model_validate_json(filters_json))
 
 
-def _counts_under(version: str, table: pa.Table, filters: Filters) -> FacetCounts:
-    # the order and the page do not change a count: one cache entry for all of them
+def facet_counts_under(version: str, table: pa.Table, filters: Filters) -> FacetCounts:
+    """Each facet's value counts under the other filters (`engine.facet_counts`), cached like
+    a page: the order and the page do not change a count, so they share one cache entry."""
     unordered = filters.model_copy(update={"sort": "default", "seed": None, "page": 1})
     return _facet_counts(version, unordered.model_dump_json(exclude={"page_size"}), table)
 

@@ -17,7 +17,7 @@ import random
 import streamlit as st
 
 from predictions_core.errors import InvalidParameterError
-from predictions_core.query.engine import Facets, QueryResult
+from predictions_core.query.engine import FacetCounts, Facets, QueryResult
 from predictions_core.query.filters import FILTER_PARAMS, SCORE_SORTS, SORT_LABELS, Filters
 from predictions_core.ui import url_state
 
@@ -62,12 +62,15 @@ def seed_from_url_if_new(prefix: str) -> list[InvalidParameterError]:
     return problems
 
 
-def filter_widgets(prefix: str, facets: Facets) -> tuple[Filters, list[InvalidParameterError]]:
+def filter_widgets(
+    prefix: str, facets: Facets, counts: FacetCounts
+) -> tuple[Filters, list[InvalidParameterError]]:
     """Draw the filter and sort widgets.
 
     Returns the `Filters` applied (without any parameter that is wrong) and what was wrong.
-    The counts beside the region, corpus and translation choices are those under the other
-    filters as they stand; a filter the data has no values for is disabled, saying why.
+    `counts` go beside the region, corpus and translation choices (those under the other
+    filters as they stand: `current_filters`); a filter the data has no values for is
+    disabled, saying why.
     """
     st.text_input(
         "Search passage text",
@@ -75,8 +78,6 @@ def filter_widgets(prefix: str, facets: Facets) -> tuple[Filters, list[InvalidPa
         placeholder="text, /regex/ or /regex/i",
         help=SEARCH_HELP,
     )
-    # the widgets' values for this run are already in the session state: the counts follow them
-    counts = facets.counts(url_state.parse_filters(widget_params(prefix))[0])
     columns = st.columns([3, 3, 2, 2])
     with columns[0]:
         _facet_multiselect(prefix, "region", "Region", list(facets.regions), counts["region"])
@@ -98,6 +99,12 @@ def filter_widgets(prefix: str, facets: Facets) -> tuple[Filters, list[InvalidPa
     elif _unset(prefix, "min_score") and _unset(prefix, "max_score"):
         st.caption("No passage here has a score, so there is no score filter or score order.")
     return url_state.parse_filters(widget_params(prefix))
+
+
+def current_filters(prefix: str) -> Filters:
+    """The filters the widgets hold in this run (their values are in the session state before
+    they are drawn), without any that is wrong."""
+    return url_state.parse_filters(widget_params(prefix))[0]
 
 
 def _unset(prefix: str, name: str) -> bool:

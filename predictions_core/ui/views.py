@@ -20,6 +20,7 @@ from predictions_core.ui import filter_panel, url_state
 from predictions_core.ui.cards import Judging, SpanColumn, legend, render_cards
 from predictions_core.ui.data import (
     current_settings,
+    facet_counts_under,
     facets_of,
     load_classifier,
     positive_counts,
@@ -135,8 +136,9 @@ def filtered_cards(
     extra_params = extra_params or {}
     version, table = source
     url_problems = filter_panel.seed_from_url_if_new(prefix)
+    counts = facet_counts_under(version, table, filter_panel.current_filters(prefix))
     with st.container(border=True):
-        _, problems = filter_panel.filter_widgets(prefix, facets_of(version, table))
+        _, problems = filter_panel.filter_widgets(prefix, facets_of(version, table), counts)
     _report_problems(url_problems, problems)
     if url_state.url_is_new() or f"{prefix}_review" not in st.session_state:
         asked = url_state.first(url_state.current_params(), REVIEW_PARAM)
@@ -162,8 +164,9 @@ def card_list(
     last full run, not the page just clicked).
     """
     version, table = source
-    filters = url_state.parse_filters(filter_panel.widget_params(prefix))[0]
-    filters = filter_panel.reset_page_when_view_changes(prefix, filters)
+    filters = filter_panel.reset_page_when_view_changes(
+        prefix, filter_panel.current_filters(prefix)
+    )
     result = query_page(version, table, filters)
     clamped = filter_panel.clamp_page(prefix, filters, result.filtered_count)
     if clamped is not None:
