@@ -27,7 +27,7 @@ pytestmark = [
 
 def shown_card_ids(page) -> list[str]:
     html = page.locator("[data-testid='stMainBlockContainer']").inner_html()
-    return re.findall(r"<b>id</b> ([^<]+)</span>", html)
+    return re.findall(r"· id: ([^<]+)</div>", html)
 
 
 def api_link_text(page) -> str:

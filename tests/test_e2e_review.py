@@ -36,7 +36,7 @@ FIRST_CARD = "document.querySelector('.pc-card .pc-meta')"
 def wait_first_card(page, number: int) -> None:
     """Until the first card on the page is card `#number`."""
     page.wait_for_function(
-        f"() => {{ const c = {FIRST_CARD}; return c && c.textContent.startsWith('# {number} ') }}"
+        f"() => {{ const c = {FIRST_CARD}; return c && c.textContent.startsWith('#{number} ') }}"
     )
 
 

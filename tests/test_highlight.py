@@ -147,3 +147,21 @@ def test_the_judged_line_is_escaped_and_cards_make_one_block():
     assert "pc-judged" not in card_html("text", [], [("#", "1")])  # nobody judged: no line
     block = card_list_html([card, card])
     assert block.startswith('<div class="pc-cards">') and block.count('class="pc-card"') == 2
+
+
+def test_the_metadata_line_is_text_with_no_element_but_the_document_link():
+    # 50 cards per page: an element more per item made every click slower in Chromium
+    from predictions_core.ui.highlight import Link, metadata_html
+
+    line = metadata_html(
+        [
+            ("#", "51"),
+            ("document", Link("Plan <A>", "https://example.org/d")),
+            ("score", None),
+            ("region", "Europe & Asia"),
+        ]
+    )
+    assert line == (
+        '#51 · document: <a href="https://example.org/d" target="_blank" '
+        'rel="noopener noreferrer">Plan &lt;A&gt;</a> · region: Europe &amp; Asia'
+    )
