@@ -84,13 +84,9 @@ def load_classifier(concept: ConceptEntry, entry: ClassifierEntry) -> LoadedPred
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _facets(version: str, _table: pa.Table) -> Facets:
-    return facet_values(_table)
-
-
-def facets_of(version: str, table: pa.Table) -> Facets:
+def facets_of(version: str, _table: pa.Table) -> Facets:
     """Region/corpus/translated counts and year range of a table (`version`: its cache key)."""
-    return _facets(version, table)
+    return facet_values(_table)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
