@@ -34,6 +34,31 @@ def open_page(page: str | None = None, params: dict | None = None) -> AppTest:
     return at
 
 
+def change_filter(at: AppTest, kind: str, key: str, value: object) -> AppTest:
+    """Set the filter widget `key` (an `at.<kind>`) to `value` and run, as a user's change does.
+
+    A filter without counts reruns only the page's view fragment (`filter_panel.rerun_view`),
+    and AppTest's tree then holds that fragment's elements alone (a browser keeps the rest on
+    screen). So this reads the view that rerun drew, then runs once more with nothing changed
+    (a full run, after which every widget is in the tree again for the next step), and checks
+    that the full run draws the very same view: the rerun showed what the page would.
+    """
+    getattr(at, kind)(key=key).set_value(value).run()
+    assert not at.exception, [e.value for e in at.exception]
+    drawn_by_the_change = _view(at)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _view(at) == drawn_by_the_change
+    return at
+
+
+def _view(at: AppTest) -> tuple:
+    """What a filter change shows: the counts line, the messages, the cards and the URL."""
+    counts = [m.value for m in at.markdown if SHOWING.search(m.value) or NONE_SHOWN.search(m.value)]
+    assert counts, "no 'Showing …' line on the page"
+    return counts, messages(at), cards(at), dict(at.query_params)
+
+
 def _number(text: str) -> int:
     return int(text.replace(",", ""))
 

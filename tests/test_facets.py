@@ -18,7 +18,14 @@ from predictions_core.query import engine
 from predictions_core.query.engine import facet_counts, facet_values, query_predictions
 from predictions_core.query.filters import Filters
 from predictions_core.ui import data as ui_data
-from tests.page_support import expected_counts, first_classifier, open_page, shown_counts, table_of
+from tests.page_support import (
+    change_filter,
+    expected_counts,
+    first_classifier,
+    open_page,
+    shown_counts,
+    table_of,
+)
 
 BROWSE = "pages/browse.py"
 
@@ -104,7 +111,7 @@ def test_browse_opens_on_passages_with_spans_and_its_url_says_so(demo_data: Path
     assert shown_counts(at) == with_spans and with_spans[0] < with_spans[1]
 
     for word, in_url in (("any", "any"), ("no", "false"), ("any", "any")):
-        at.radio(key="browse_has_spans").set_value(word).run()
+        change_filter(at, "radio", "browse_has_spans", word)
         assert at.query_params["has_spans"] == in_url
         params = {"has_spans": in_url}
         assert shown_counts(at) == expected_counts(demo_data, "Q218", classifier_id, params)

@@ -18,6 +18,7 @@ from predictions_core.query.engine import facet_values, query_predictions
 from predictions_core.query.filters import Filters
 from tests.page_support import (
     cards,
+    change_filter,
     expected_counts,
     first_classifier,
     messages,
@@ -67,8 +68,7 @@ def test_browse_filters_change_counts_and_url_round_trips(q218):
     ]
     params = dict(base)
     for kind, key, value, added in steps:
-        getattr(at, kind)(key=key).set_value(value).run()
-        assert not at.exception
+        change_filter(at, kind, key, value)
         params.update(added)
         assert {k: at.query_params[k] for k in added} == added
         assert shown_counts(at) == expected_counts(data, qid, classifier_id, params)
@@ -231,13 +231,13 @@ def test_browse_shows_scores_and_filters_and_sorts_by_them(scored_data: Path):
     assert all("score:" not in card for card in cards(at)[1:3])  # p2, p3: no score
     options = at.selectbox(key="browse_sort").options
     assert "highest score first" in options and "lowest score first" in options
-    at.slider(key="browse_score_range").set_value((0.5, 1.0)).run()
+    change_filter(at, "slider", "browse_score_range", (0.5, 1.0))
     assert at.query_params["min_score"] == "0.5" and "max_score" not in at.query_params
     assert shown_counts(at) == (3, 6)
     at.selectbox(key="browse_sort").set_value("score_desc").run()
     assert at.query_params["sort"] == "score_desc"
     assert card_ids(at) == ["p1", "p5", "p4"]
-    at.slider(key="browse_score_range").set_value((0.0, 0.5)).run()
+    change_filter(at, "slider", "browse_score_range", (0.0, 0.5))
     assert at.query_params["max_score"] == "0.5" and "min_score" not in at.query_params
     assert card_ids(at) == ["p4", "p6"]
     assert r"score at most 0\.5" in " ".join(m.value for m in at.markdown)  # Markdown-escaped
@@ -246,7 +246,7 @@ def test_browse_shows_scores_and_filters_and_sorts_by_them(scored_data: Path):
     assert card_ids(reopened) == ["p4", "p6"]
     assert reopened.slider(key="browse_score_range").value == (0.0, 0.5)
     # back to the whole range: no bound, the unscored passages come back
-    at.slider(key="browse_score_range").set_value((0.0, 1.0)).run()
+    change_filter(at, "slider", "browse_score_range", (0.0, 1.0))
     assert "max_score" not in at.query_params and shown_counts(at) == (6, 6)
     assert card_ids(at)[-2:] == ["p2", "p3"]  # unscored last
 

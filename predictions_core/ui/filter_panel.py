@@ -2,8 +2,13 @@
 
 Each field of `Filters` (a URL parameter of CONTRACT §5) has one widget, keyed by the page's
 prefix and the field's name (`browse_search`, `compare_region`, ...). `widget_params` gives
-what the URL should say (raw: what the user typed); `filter_widgets` gives the `Filters`
+what the URL should say (raw: what the user typed); `applied_filters` gives the `Filters`
 parsed from it (what is applied).
+
+The panel is drawn in two parts: `plain_filter_widgets` (no counts in their labels) and
+`facet_widgets` (a count beside each choice). A change to a plain filter reruns only the
+page's keyed view fragment (`rerun_view`), which holds the facets and the cards: the counts
+and the cards follow it, and the widgets it was made in are not redrawn.
 
 A page may start a filter elsewhere than the API's default (`PAGE_DEFAULTS`: Browse opens on
 the passages with spans). Its URL then always names that filter (`has_spans=true`, `false` or
@@ -62,35 +67,51 @@ def seed_from_url_if_new(prefix: str) -> list[InvalidParameterError]:
     return problems
 
 
-def filter_widgets(
-    prefix: str, facets: Facets, counts: FacetCounts
-) -> tuple[Filters, list[InvalidParameterError]]:
-    """Draw the filter and sort widgets.
+def view_fragment_key(prefix: str) -> str:
+    """The key of the page's keyed fragment that holds the facet filters and the cards
+    (`views.filtered_view`): what a filter without counts reruns."""
+    return f"{prefix}_view"
 
-    Returns the `Filters` applied (without any parameter that is wrong) and what was wrong.
-    `counts` go beside the region, corpus and translation choices (those under the other
-    filters as they stand: `current_filters`); a filter the data has no values for is
-    disabled, saying why.
+
+def rerun_view(prefix: str) -> None:
+    """Widget callback: rerun only the facet filters and the cards, not the panel the
+    widget is in (the facet counts and the cards are what a filter changes)."""
+    st.rerun(view_fragment_key(prefix))
+
+
+def plain_filter_widgets(prefix: str, facets: Facets) -> None:
+    """Draw the filters whose labels carry no counts: search, has spans, years, document
+    id, sort and score.
+
+    Each (bar the sort, which may add a "Shuffle again" button beside itself) reruns only
+    the view (`rerun_view`), so a search does not redraw the panel it was typed in. A
+    filter the data has no values for is disabled, saying why.
     """
-    st.text_input(
+    search, spans = st.columns([7, 3], vertical_alignment="bottom")
+    search.text_input(
         "Search passage text",
         key=f"{prefix}_search",
         placeholder="text, /regex/ or /regex/i",
         help=SEARCH_HELP,
+        on_change=rerun_view,
+        args=(prefix,),
     )
-    columns = st.columns([3, 3, 2, 2])
-    with columns[0]:
-        _facet_multiselect(prefix, "region", "Region", list(facets.regions), counts["region"])
-    with columns[1]:
-        _facet_multiselect(prefix, "corpus", "Corpus", list(facets.corpora), counts["corpus"])
-    with columns[2]:
-        _translated_radio(prefix, bool(facets.translated), counts["translated"])
-    with columns[3]:
-        st.radio("Has spans", list(TRI_STATE), key=f"{prefix}_has_spans", horizontal=True)
+    spans.radio(
+        "Has spans",
+        list(TRI_STATE),
+        key=f"{prefix}_has_spans",
+        horizontal=True,
+        on_change=rerun_view,
+        args=(prefix,),
+    )
     columns = st.columns([2, 2, 3, 3])
     _year_inputs(prefix, facets, columns[:2])
     columns[2].text_input(
-        "Document id contains", key=f"{prefix}_document_id", placeholder="e.g. CCLW.executive"
+        "Document id contains",
+        key=f"{prefix}_document_id",
+        placeholder="e.g. CCLW.executive",
+        on_change=rerun_view,
+        args=(prefix,),
     )
     with columns[3]:
         _sort_widgets(prefix, facets.has_scores)
@@ -98,13 +119,31 @@ def filter_widgets(
         _score_slider(prefix, facets)
     elif _unset(prefix, "min_score") and _unset(prefix, "max_score"):
         st.caption("No passage here has a score, so there is no score filter or score order.")
+
+
+def facet_widgets(prefix: str, facets: Facets, counts: FacetCounts) -> None:
+    """Draw the region, corpus and translation filters, each choice with its count under
+    the other filters as they stand (`current_filters`); a facet the data has no values
+    for is disabled, saying why."""
+    columns = st.columns([4, 4, 3])
+    with columns[0]:
+        _facet_multiselect(prefix, "region", "Region", list(facets.regions), counts["region"])
+    with columns[1]:
+        _facet_multiselect(prefix, "corpus", "Corpus", list(facets.corpora), counts["corpus"])
+    with columns[2]:
+        _translated_radio(prefix, bool(facets.translated), counts["translated"])
+
+
+def applied_filters(prefix: str) -> tuple[Filters, list[InvalidParameterError]]:
+    """The `Filters` the widgets hold, without any parameter that is wrong, and what was
+    wrong (in the user's words)."""
     return url_state.parse_filters(widget_params(prefix))
 
 
 def current_filters(prefix: str) -> Filters:
     """The filters the widgets hold in this run (their values are in the session state before
     they are drawn), without any that is wrong."""
-    return url_state.parse_filters(widget_params(prefix))[0]
+    return applied_filters(prefix)[0]
 
 
 def _unset(prefix: str, name: str) -> bool:
@@ -118,6 +157,7 @@ def _translated_radio(prefix: str, in_data: bool, counts: dict[str, int]) -> Non
         return word if value is None else f"{word} ({counts.get(str(value).lower(), 0):,})"
 
     disabled = not in_data and _unset(prefix, "translated")
+    _send_fresh_label(f"{prefix}_translated")
     st.radio(
         "Translated",
         list(TRI_STATE),
@@ -148,6 +188,8 @@ def _year_inputs(prefix: str, facets: Facets, columns: list) -> None:
             help="These predictions carry no publication year."
             if years is None
             else f"Publication years in this data: {years}",
+            on_change=rerun_view,
+            args=(prefix,),
         )
 
 
@@ -179,6 +221,7 @@ def _score_range_changed(prefix: str) -> None:
     # rounded to the slider's step: 0.35, not 0.35000000000000003, in the URL
     st.session_state[f"{prefix}_min_score"] = None if low <= 0 else round(low, 2)
     st.session_state[f"{prefix}_max_score"] = None if high >= 1 else round(high, 2)
+    rerun_view(prefix)
 
 
 def _unit(value: object, default: float) -> float:
@@ -193,6 +236,7 @@ def _facet_multiselect(
 ) -> None:
     """A multiselect of the file's `values`, each with its count under the other filters."""
     key = f"{prefix}_{name}"
+    _send_fresh_label(key)
     chosen = list(st.session_state.get(key) or [])
     # a value from the URL that this data lacks stays selectable (and matches nothing),
     # so the URL round-trips and the count says 0 rather than the filter vanishing
@@ -208,6 +252,20 @@ def _facet_multiselect(
         if not values
         else "Counts: the passages each choice would show, with the other filters as they are",
     )
+
+
+def _send_fresh_label(key: str) -> None:
+    """Make the facet widget `key` send its choice to the browser again, under this run's
+    labels.
+
+    Streamlit holds a radio's or a multiselect's choice as its label, and ours carry counts
+    that change with the other filters. A browser that kept "no (99)" after the counts
+    became "no (76)" sends "no (99)" with its next rerun, which matches no option: the
+    choice would be lost. Setting the value anew sends the label it has now.
+    """
+    value = st.session_state.get(key)
+    if value not in (None, [], "any"):
+        st.session_state[key] = value
 
 
 def _sort_widgets(prefix: str, has_scores: bool) -> None:
@@ -229,12 +287,13 @@ def _sort_widgets(prefix: str, has_scores: bool) -> None:
             key=f"{prefix}_reshuffle",
             help="Shuffle again (a new seed, kept in the URL so the order can be shared)",
             on_click=_reshuffle,
-            args=(seed_key,),
+            args=(prefix,),
         )
 
 
-def _reshuffle(seed_key: str) -> None:
-    st.session_state[seed_key] = _new_seed()
+def _reshuffle(prefix: str) -> None:
+    st.session_state[f"{prefix}_seed"] = _new_seed()
+    rerun_view(prefix)
 
 
 def _new_seed() -> int:

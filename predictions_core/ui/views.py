@@ -4,6 +4,7 @@ paged list of passage cards, and what to show when there is no data."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -121,49 +122,74 @@ def filtered_cards(
     extra_params: dict[str, str] | None = None,
     toolbar: Callable[[Filters, QueryResult], None] | None = None,
 ) -> None:
-    """Filter widgets, then (`card_list`) counts, pager and cards over `source` = (cache key,
-    table).
+    """Filter widgets, then (`filtered_view`) the facet filters, counts, pager and cards over
+    `source` = (cache key, table).
 
     Keeps the page's URL in step: the filter parameters, `review=true` in review mode, plus
     `extra_params` (and removes the `owned_extra` keys it does not set). `toolbar(filters,
     result)` is drawn under the counts, above the cards (downloads, API link). With `judging`,
     a "Review" toggle (`{prefix}_review`) switches the cards to review mode.
 
-    A fragment: a filter change reruns the filters and the cards, not the sidebar and the
-    page's header (`card_list`, inside, is one too: paging reruns only the cards).
+    Three fragments, so a click redraws no more than it changes: this one (the sort order
+    reruns it, not the sidebar and the page's header); `filtered_view`, which a search or
+    any other filter reruns alone; `card_list`, which paging and judging rerun alone.
     """
     owned = (*FILTER_PARAMS, *owned_extra, REVIEW_PARAM)
-    extra_params = extra_params or {}
     version, table = source
-    url_problems = filter_panel.seed_from_url_if_new(prefix)
-    counts = facet_counts_under(version, table, filter_panel.current_filters(prefix))
-    with st.container(border=True):
-        _, problems = filter_panel.filter_widgets(prefix, facets_of(version, table), counts)
-    _report_problems(url_problems, problems)
+    # read by `filtered_view` on this run only: its own reruns get the arguments of the
+    # last full run, which would repeat a URL's problems after the user fixed them
+    st.session_state[_url_problems_key(prefix)] = filter_panel.seed_from_url_if_new(prefix)
     if url_state.url_is_new() or f"{prefix}_review" not in st.session_state:
         asked = url_state.first(url_state.current_params(), REVIEW_PARAM)
         st.session_state[f"{prefix}_review"] = asked == "true" and judging is not None
-    card_list(prefix, page_key, source, span_columns, judging, owned, extra_params, toolbar)
+    with st.container(border=True):
+        filter_panel.plain_filter_widgets(prefix, facets_of(version, table))
+    view = CardView(
+        prefix, page_key, source, span_columns, judging, owned, extra_params or {}, toolbar
+    )
+    st.fragment(filtered_view, key=filter_panel.view_fragment_key(prefix))(view)
+
+
+@dataclass(frozen=True)
+class CardView:
+    """What `filtered_cards` hands its inner fragments (their reruns reuse it as it was in the
+    last full run: anything that changes between clicks is read from the session state)."""
+
+    prefix: str
+    page_key: str
+    source: tuple[str, pa.Table]
+    span_columns: Sequence[SpanColumn]
+    judging: Judging | None
+    owned: Sequence[str]
+    extra_params: dict[str, str]
+    toolbar: Callable[[Filters, QueryResult], None] | None
+
+
+def filtered_view(view: CardView) -> None:
+    """The facet filters with their counts under the other filters, what is wrong with the
+    filters, then `card_list`. Run as a keyed fragment (`filter_panel.rerun_view`)."""
+    prefix, (version, table) = view.prefix, view.source
+    counts = facet_counts_under(version, table, filter_panel.current_filters(prefix))
+    with st.container(border=True):
+        filter_panel.facet_widgets(prefix, facets_of(version, table), counts)
+    url_problems = st.session_state.pop(_url_problems_key(prefix), [])
+    _report_problems(url_problems, filter_panel.applied_filters(prefix)[1])
+    card_list(view)
+
+
+def _url_problems_key(prefix: str) -> str:
+    return f"{prefix}_url_problems"
 
 
 @st.fragment
-def card_list(
-    prefix: str,
-    page_key: str,
-    source: tuple[str, pa.Table],
-    span_columns: Sequence[SpanColumn],
-    judging: Judging | None,
-    owned: Sequence[str],
-    extra_params: dict[str, str],
-    toolbar: Callable[[Filters, QueryResult], None] | None,
-) -> None:
+def card_list(view: CardView) -> None:
     """Counts, toolbar, review toggle, pager and cards: a fragment, so paging, the page size,
     the review toggle and judging rerun only this, not the filter panel and the sidebar.
 
     The filters are read from the widgets' state (a fragment's run gets the arguments of the
     last full run, not the page just clicked).
     """
-    version, table = source
+    prefix, (version, table), judging = view.prefix, view.source, view.judging
     filters = filter_panel.reset_page_when_view_changes(
         prefix, filter_panel.current_filters(prefix)
     )
@@ -172,12 +198,13 @@ def card_list(
     if clamped is not None:
         filters, result = clamped, query_page(version, table, clamped)
     review = bool(st.session_state.get(f"{prefix}_review")) and judging is not None
-    params = {**filter_panel.widget_params(prefix), **extra_params}
-    url_state.update_url(page_key, {**params, **({REVIEW_PARAM: "true"} if review else {})}, owned)
+    params = {**filter_panel.widget_params(prefix), **view.extra_params}
+    review_param = {REVIEW_PARAM: "true"} if review else {}
+    url_state.update_url(view.page_key, {**params, **review_param}, view.owned)
     # the description quotes the user's search, which must not become Markdown
     st.markdown(f"**{filter_panel.showing_line(result)}** · {markdown_text(filters.describe())}")
-    if toolbar is not None:
-        toolbar(filters, result)
+    if view.toolbar is not None:
+        view.toolbar(filters, result)
     if judging is not None:
         st.toggle(
             "Review: judge passages",
@@ -188,12 +215,12 @@ def card_list(
         judging.begin(review)
     if result.filtered_count:
         filter_panel.pager(prefix, result, "top")
-        legend(span_columns, filters.search is not None)
+        legend(view.span_columns, filters.search is not None)
         if review and judging is not None:
             judging.header()
         render_cards(
             result.rows,
-            span_columns,
+            view.span_columns,
             filters.search_pattern,
             result.first_row_number,
             document_url=current_settings().document_url,
