@@ -157,6 +157,22 @@ def test_disagreement_tables_carry_both_classifiers_spans(tmp_path: Path):
         compare.disagreement_table(a.table, b.table, "neither")
 
 
+def test_disagreement_rows_carry_each_classifiers_own_passage_id(tmp_path: Path):
+    """Passages are matched by text: B's file may number them otherwise than A's, and a
+    judgement of B must be saved under B's id."""
+    a = classifier(tmp_path, "a", labelled({1, 2, 3}))  # TEXTS[1..6] are p0..p5
+    b = classifier(tmp_path, "b", labelled({2, 3, 4}, seen=range(7)))  # TEXTS[0..6]: p0..p6
+    both = compare.disagreement_table(a.table, b.table, "both").to_pylist()
+    assert [(row["id"], row["id_a"], row["id_b"]) for row in both] == [
+        ("p1", "p1", "p2"),
+        ("p2", "p2", "p3"),
+    ]
+    only_a = compare.disagreement_table(a.table, b.table, "only_a").to_pylist()
+    assert [(row["id_a"], row["id_b"]) for row in only_a] == [("p0", None)]
+    only_b = compare.disagreement_table(a.table, b.table, "only_b").to_pylist()
+    assert [(row["id_a"], row["id_b"]) for row in only_b] == [(None, "p4")]
+
+
 def test_concurrent_comparisons_give_the_same_answers(tmp_path: Path):
     """Each query has its own cursor (`data.sql`): threads never share a connection."""
     a = classifier(tmp_path, "a", labelled({1, 2, 3}))

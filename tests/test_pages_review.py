@@ -132,3 +132,35 @@ def test_compare_both_has_one_judgement_per_card_saved_for_both(
     assert sorted(j["classifier_id"] for j in saved) == sorted([a, b])
     assert {(j["reviewer"], j["verdict"]) for j in saved} == {("ann", "incorrect")}
     assert len({j["passage_id"] for j in saved}) == 1
+
+
+def test_compare_both_saves_each_classifiers_judgement_under_its_own_passage_id(
+    use_data, demo_copy: Path, tmp_path: Path, monkeypatch
+):
+    """Compare matches passages by text: where B's file gives a passage another id than A's,
+    one ✓/✗/? on "Both" saves A's judgement under A's id and B's under B's, and the card
+    then shows both as the reviewer's own."""
+    from predictions_core.data.catalogue import scan_catalogue
+
+    data = use_data(demo_copy)
+    monkeypatch.setenv("PREDICTIONS_FEEDBACK_DB", str(tmp_path / "feedback.sqlite"))
+    entry = scan_catalogue(data).concept("Q218")
+    a, b = list(entry.classifiers)[:2]
+    b_file = entry.classifiers[b].predictions_path
+    renumbered = []
+    for line in b_file.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        renumbered.append(json.dumps({**record, "id": f"b-{record['id']}"}))
+    b_file.write_text("\n".join(renumbered) + "\n", encoding="utf-8")
+    params = {"concept": "Q218", "classifier": [a, b], "a": a, "b": b, "show": "both"}
+    at = open_page("pages/compare.py", {**params, "review": "true", "reviewer": "ann"})
+    controls = [c for c in at.segmented_control if c.key and c.key.startswith("compare_fb_")]
+    assert cards(at) and len(controls) == len(cards(at))
+    controls[0].set_value("correct").run()
+    saved = FeedbackStore(tmp_path / "feedback.sqlite").list_judgements("Q218", None)
+    by_classifier = {j["classifier_id"]: j["passage_id"] for j in saved}
+    assert set(by_classifier) == {a, b}
+    assert by_classifier[b] == f"b-{by_classifier[a]}"
+    first_card = cards(at)[0]
+    for classifier_id in (a, b):
+        assert f"{entry.short_name(classifier_id)}: Your judgement: ✓ correct" in first_card

@@ -197,7 +197,9 @@ def disagreement_table(a: pa.Table, b: pa.Table, which: str) -> pa.Table:
     `which`: `only_a` (A found spans, B did not), `only_b`, or `both`. Rows keep every
     column of the side they come from (A's for `only_a`/`both`, B's for `only_b`), so
     `query_predictions` filters, sorts and pages them as usual; `spans_a` and `spans_b`
-    hold each classifier's spans on that passage (empty for the one that found none).
+    hold each classifier's spans on that passage (empty for the one that found none), and
+    `id_a` and `id_b` each classifier's own id for it (null for the one that did not flag
+    it): passages are matched by text, and two files may give one passage different ids.
     """
     if which not in DISAGREEMENT_SETS:
         choices = ", ".join(DISAGREEMENT_SETS)
@@ -206,12 +208,14 @@ def disagreement_table(a: pa.Table, b: pa.Table, which: str) -> pa.Table:
     join = "JOIN" if which == "both" else "ANTI JOIN"
     # an empty slice of the base's own spans: an empty list of the same type
     other_spans = "o.spans" if which == "both" else "list_slice(base.spans, 1, 0)"
+    other_id = "o.id" if which == "both" else "CAST(NULL AS VARCHAR)"
     spans_a, spans_b = ("base.spans", other_spans) if base == "a" else (other_spans, "base.spans")
+    id_a, id_b = ("base.id", other_id) if base == "a" else (other_id, "base.id")
     sql = f"""
         WITH o AS (
-            SELECT passage_key, text, spans FROM {other} WHERE n_spans > 0
+            SELECT passage_key, text, spans, id FROM {other} WHERE n_spans > 0
             QUALIFY row_number() OVER (PARTITION BY passage_key ORDER BY source_line) = 1)
-        SELECT base.*, {spans_a} AS spans_a, {spans_b} AS spans_b
+        SELECT base.*, {spans_a} AS spans_a, {spans_b} AS spans_b, {id_a} AS id_a, {id_b} AS id_b
         FROM {base} AS base {join} o
           ON base.passage_key = o.passage_key AND base.text = o.text
         WHERE base.n_spans > 0

@@ -152,6 +152,15 @@ def render_cards(
             judging.controls([column[offset] for column in passages])
 
 
+def id_column_of(spans_column: str, columns: Sequence[str]) -> str:
+    """The column holding the passage id of the classifier whose spans are `spans_column`:
+    `id_b` beside `spans_b` on Compare (passages are matched by text, and B's file may give
+    the passage another id than A's), `id` where the rows have no such column."""
+    own = "id" + spans_column.removeprefix("spans")
+    return own if own != "id" and own in columns else "id"
+
+
 def _passages_with_spans_of(rows: pa.Table, column: str) -> list[dict]:
-    columns = rows.select(["id", "text", column, "metadata"])
+    id_column = id_column_of(column, rows.column_names)
+    columns = rows.select([id_column, "text", column, "metadata"])
     return list(passages_from_batch(columns.rename_columns(["id", "text", "spans", "metadata"])))

@@ -31,6 +31,7 @@ from predictions_core.feedback.judging import JudgementBody, record_judgement
 from predictions_core.feedback.signin import OIDC_DATA_HEADER, signed_in_reviewer
 from predictions_core.feedback.store import VERDICTS, FeedbackStore
 from predictions_core.ui import url_state
+from predictions_core.ui.cards import id_column_of
 from predictions_core.ui.data import current_settings
 from predictions_core.ui.views import markdown_text
 
@@ -145,8 +146,9 @@ class PassageJudging:
     """Judgements on a list of cards (the `cards.Judging` protocol); see the module docstring.
 
     `judged` says which classifiers one control judges: on Compare's "Both", one verdict is
-    saved for both classifiers (each with its own spans). `names` are the classifiers' short
-    names, used where a card shows the judgements of more than one.
+    saved for both classifiers, each with its own spans and its own id for the passage
+    (`cards.id_column_of`). `names` are the classifiers' short names, used where a card shows
+    the judgements of more than one.
     """
 
     def __init__(self, qid: str, judged: Judged, key_prefix: str, names: Mapping[str, str]):
@@ -192,16 +194,19 @@ class PassageJudging:
                 label = self.names.get(classifier_id, classifier_id)
                 render_feedback_export(self.qid, classifier_id, self.key_prefix, judged, label)
 
-    def _of(self, passage_id: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    def _of(self, passage_ids: Sequence[str]) -> list[tuple[str, list[dict[str, Any]]]]:
+        """Each judged classifier's judgements of the card's passage (`passage_ids`: the id
+        each classifier gives it, in `classifier_ids` order)."""
         return [
             (classifier_id, self.by_classifier.get(classifier_id, {}).get(passage_id, []))
-            for classifier_id in self.classifier_ids
+            for classifier_id, passage_id in zip(self.classifier_ids, passage_ids, strict=True)
         ]
 
     def summary(self, record: dict) -> str:
         """Who judged the passage how: "Your judgement: ✓ correct · ✗ bob" (text, not HTML)."""
         parts = []
-        for classifier_id, judgements in self._of(str(record.get("id", ""))):
+        ids = [str(record.get(id_column_of(column, list(record))) or "") for column in self.columns]
+        for classifier_id, judgements in self._of(ids):
             line = judgement_line(judgements, self.reviewer)
             if line and len(self.classifier_ids) > 1:
                 line = f"{self.names.get(classifier_id, classifier_id)}: {line}"
@@ -213,10 +218,10 @@ class PassageJudging:
         """ONE ✓/✗/? control for the card's passage(s) and, once judged, a note in a popover."""
         if self.error is not None:
             return
-        passage_id = str(passages[0].get("id", ""))
-        key = feedback_key(self.key_prefix, "\x1e".join(self.classifier_ids), passage_id)
+        ids = [str(passage.get("id", "")) for passage in passages]
+        key = feedback_key(self.key_prefix, "\x1e".join(self.classifier_ids), "\x1e".join(ids))
         verdict_key, note_key = f"{key}_verdict", f"{key}_note"
-        mine = [_latest_of(judgements, self.reviewer) for _, judgements in self._of(passage_id)]
+        mine = [_latest_of(judgements, self.reviewer) for _, judgements in self._of(ids)]
         if verdict_key not in st.session_state:
             verdicts = {j["verdict"] if j else None for j in mine}
             st.session_state[verdict_key] = verdicts.pop() if len(verdicts) == 1 else None
